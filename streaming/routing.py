@@ -1,0 +1,9 @@
+"""WebSocket URL routes."""
+
+from django.urls import path
+
+from .consumers import StreamConsumer
+
+websocket_urlpatterns = [
+    path("ws/stream/", StreamConsumer.as_asgi()),
+]
