@@ -1,0 +1,57 @@
+"""Latest chosen price per symbol in Django's cache, readable without waiting for a tick.
+
+The feed worker writes here (Redis when configured, so every server process
+sees it; local memory in the embedded single process); pages and the REST API
+read. Values are ``PriceUpdate.to_dict()`` dicts: decimals as exact strings,
+``timestamp`` the exchange's event time (ISO-8601), ``source`` the provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.cache import cache
+
+KEY_PREFIX = "price:"
+SYMBOLS_KEY = "price-symbols"
+# Long enough to survive a worker restart; age is judged from each price's
+# own timestamp, never from the cache entry.
+TIMEOUT_SECONDS = 24 * 3600
+
+
+def _key(symbol: str) -> str:
+    return f"{KEY_PREFIX}{symbol}"
+
+
+def store_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
+    """Store the newest price dict per symbol (``{symbol: price_dict}``)."""
+    if not prices:
+        return
+    cache.set_many({_key(s): dict(p) for s, p in prices.items()}, TIMEOUT_SECONDS)
+    known = set(cache.get(SYMBOLS_KEY) or ())
+    if not known.issuperset(prices):
+        cache.set(SYMBOLS_KEY, sorted(known | set(prices)), TIMEOUT_SECONDS)
+
+
+def get_prices(symbols: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Latest price dict for each symbol that has one (missing symbols are absent)."""
+    keys = {_key(s): s for s in symbols}
+    if not keys:
+        return {}
+    found = cache.get_many(list(keys))
+    return {keys[k]: v for k, v in found.items()}
+
+
+def get_all_prices() -> dict[str, dict[str, Any]]:
+    """Latest price dict for every symbol the worker has priced."""
+    return get_prices(cache.get(SYMBOLS_KEY) or ())
+
+
+async def astore_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
+    if not prices:
+        return
+    await cache.aset_many({_key(s): dict(p) for s, p in prices.items()}, TIMEOUT_SECONDS)
+    known = set(await cache.aget(SYMBOLS_KEY) or ())
+    if not known.issuperset(prices):
+        await cache.aset(SYMBOLS_KEY, sorted(known | set(prices)), TIMEOUT_SECONDS)
