@@ -29,3 +29,64 @@ def user(django_user_model):
 @pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user(username="bob", password="pw-bob-12345")
+
+
+@pytest.fixture
+async def connection_manager():
+    """The process ConnectionManager, stopped after the test (counts start from zero)."""
+    from streaming.presence import get_connection_manager
+
+    from channels.layers import channel_layers
+
+    # A fresh channel layer per test: channels_redis ties its receive state
+    # to the event loop, and every async test has its own loop.
+    channel_layers.backends.clear()
+    manager = get_connection_manager()
+    if settings.REDIS_URL:
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(settings.REDIS_URL)
+        keys = [k async for k in client.scan_iter(f"{settings.CHANNEL_LAYER_PREFIX}:presence:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+    yield manager
+    await manager.stop()
+    for layer in list(channel_layers.backends.values()):
+        if hasattr(layer, "close_pools"):
+            await layer.close_pools()
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def ws_connect(django_user_model):
+    """Open a WebsocketCommunicator on /ws/stream/, optionally logged in as a user."""
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from portfolio_site.asgi import application
+
+    opened = []
+
+    async def connect(user=None, origin=b"http://127.0.0.1:8000"):
+        headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000")]
+        if user is not None:
+            from asgiref.sync import sync_to_async
+
+            def login_cookie() -> bytes:
+                client = Client()
+                client.force_login(user)
+                return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+            headers.append((b"cookie", await sync_to_async(login_cookie)()))
+        communicator = WebsocketCommunicator(application, "/ws/stream/", headers=headers)
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected
+        hello = await communicator.receive_json_from(timeout=5)
+        assert hello["type"] == "status" and hello["data"]["event"] == "connected"
+        communicator.hello = hello
+        opened.append(communicator)
+        return communicator
+
+    yield connect
+    # Communicators are disconnected by the tests (inside their event loop).

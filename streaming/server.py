@@ -1,0 +1,175 @@
+"""WebSocketServer: serve the ASGI app with daphne in this process, and publish into it.
+
+``start()`` runs daphne (Twisted on its asyncio reactor) in a background thread
+of this process; the broadcast methods may be awaited from any event loop and
+hop onto the server's loop when there is one, so the in-memory channel layer
+of the embedded mode is only ever touched from one loop. Without ``start()``
+(the ``run_feeds`` worker) they publish straight into the channel layer.
+Twisted's reactor cannot be restarted: one start per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+from .exceptions import ConfigurationError
+from .messages import MessageType, WebSocketMessage, dumps
+from .presence import get_connection_manager, publish_frame
+from .rooms import ALL_GROUP, PRICES, SYSTEM, group_name, price_room, user_room
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["WebSocketServer", "price_frames"]
+
+
+def price_frames(prices: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(room, serialised frame) pairs for one batch: ``prices`` plus each symbol's room."""
+    now = WebSocketMessage(MessageType.PRICE_UPDATE, {}).timestamp.isoformat()
+    frames = [(PRICES, _frame(MessageType.PRICE_UPDATE, {"prices": prices}, PRICES, now))]
+    for price in prices:
+        room = price_room(price["symbol"])
+        frames.append((room, _frame(MessageType.PRICE_UPDATE, {"prices": [price]}, room, now)))
+    return frames
+
+
+def _frame(kind: MessageType, data: dict[str, Any], room: str | None, ts: str) -> str:
+    # The WebSocketMessage shape, serialised once for every receiver.
+    return dumps(
+        {"type": kind.value, "data": data, "client_id": None, "room": room, "timestamp": ts}
+    )
+
+
+class WebSocketServer:
+    """The Channels equivalent of the specification's WebSocket server."""
+
+    def __init__(self, host: str = "localhost", port: int = 8000, **daphne_options: Any):
+        self.host = host
+        self.port = port
+        self._daphne_options = daphne_options
+        self._thread: threading.Thread | None = None
+        self._server: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: str | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    async def start(self) -> None:
+        """Serve the ASGI application with daphne; returns once it listens."""
+        if self._thread is not None:
+            raise ConfigurationError("WebSocketServer already started (one per process).")
+        self._thread = threading.Thread(target=self._serve, name="daphne", daemon=True)
+        self._thread.start()
+        ready = await asyncio.to_thread(self._ready.wait, 30)
+        if not ready or self._error:
+            raise ConfigurationError(
+                f"daphne did not start on {self.host}:{self.port}: {self._error or 'timeout'}"
+            )
+
+    def _serve(self) -> None:
+        # Importing daphne.server installs Twisted's asyncio reactor.
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+        from django.conf import settings
+        from twisted.internet import reactor
+
+        from portfolio_site.asgi import application  # noqa: PLC0415
+
+        def ready() -> None:
+            self._loop = reactor._asyncioEventloop  # noqa: SLF001
+            reactor.callLater(0, self._check_listening)
+
+        options = {
+            "websocket_max_message_size": settings.WS_MAX_FRAME_BYTES,
+            **self._daphne_options,
+        }
+        self._server = Server(
+            application=application,
+            endpoints=build_endpoint_description_strings(host=self.host, port=self.port),
+            signal_handlers=False,
+            ready_callable=ready,
+            **options,
+        )
+        try:
+            self._server.run()
+        except Exception as exc:  # noqa: BLE001
+            self._error = str(exc)
+            logger.exception("daphne stopped with an error")
+        finally:
+            self._ready.set()
+
+    def _check_listening(self) -> None:
+        from twisted.internet import reactor
+
+        server = self._server
+        if server.listening_addresses:
+            self.port = server.listening_addresses[0][1]
+            logger.info("Serving on http://%s:%s/", self.host, self.port)
+            self._ready.set()
+        elif server.abort_start or not reactor.running:
+            self._error = "listen failed (port in use?)"
+            self._ready.set()
+        else:
+            reactor.callLater(0.02, self._check_listening)
+
+    async def stop(self) -> None:
+        """Close every client socket and stop daphne."""
+        if self._thread is None or self._loop is None:
+            return
+        from twisted.internet import reactor
+
+        try:
+            await self._on_server_loop(get_connection_manager().stop())
+        except Exception:  # noqa: BLE001
+            logger.debug("closing clients failed", exc_info=True)
+        reactor.callFromThread(reactor.stop)
+        await asyncio.to_thread(self._thread.join, 15)
+        self._loop = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    async def _on_server_loop(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        loop = self._loop
+        if loop is None or loop is asyncio.get_running_loop():
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+    # -- publishing (specification API) ---------------------------------------------------
+    async def broadcast_prices(self, prices: list[dict[str, Any]]) -> None:
+        """One batch of chosen prices to ``prices`` and each ``prices.<SYMBOL>`` room."""
+        await self._on_server_loop(_publish_frames(price_frames(prices)))
+
+    async def broadcast_price_update(self, symbol: str, data: dict[str, Any]) -> None:
+        await self.broadcast_prices([{**data, "symbol": symbol}])
+
+    async def broadcast_portfolio_update(self, data: dict[str, Any]) -> None:
+        """A portfolio summary goes to its owner's private room only (``data['user_id']``)."""
+        user_id = data.get("user_id")
+        if user_id is None:
+            raise ConfigurationError("portfolio updates need data['user_id']; never broadcast.")
+        room = user_room("portfolio", user_id)
+        await self._send(MessageType.PORTFOLIO_UPDATE, data, room)
+
+    async def send_alert(self, data: dict[str, Any], room: str | None = None) -> None:
+        """An alert to ``room``; by default its owner's alerts room, else every client."""
+        if room is None and data.get("user_id") is not None:
+            room = user_room("alerts", data["user_id"])
+        await self._send(MessageType.ALERT, data, room)
+
+    async def broadcast_system_status(self, data: dict[str, Any]) -> None:
+        await self._send(MessageType.SYSTEM_STATUS, data, SYSTEM)
+
+    async def _send(self, kind: MessageType, data: dict[str, Any], room: str | None) -> None:
+        text = WebSocketMessage(kind, data, room=room).to_json()
+        group = ALL_GROUP if room is None else group_name(room)
+        await self._on_server_loop(publish_frame(group, room, text))
+
+
+async def _publish_frames(frames: list[tuple[str, str]]) -> None:
+    for room, text in frames:
+        await publish_frame(group_name(room), room, text)
