@@ -448,11 +448,12 @@ class StreamConnection:
         self._metrics.connection_count += 1
         self._set_status(StreamStatus.CONNECTED)
         logger.info("[%s] connected", self.stream_id)
-        tasks = {asyncio.create_task(self._read(ws))}
+        name = f"stream-{self.stream_id}"
+        tasks = {asyncio.create_task(self._read(ws), name=f"{name}-read")}
         if self.config.heartbeat_interval and self.config.heartbeat_interval > 0:
-            tasks.add(asyncio.create_task(self._watchdog(ws)))
+            tasks.add(asyncio.create_task(self._watchdog(ws), name=f"{name}-watch"))
         if self.max_connection_age:
-            tasks.add(asyncio.create_task(self._age_limit(ws)))
+            tasks.add(asyncio.create_task(self._age_limit(ws), name=f"{name}-age"))
         try:
             await self._send_subscriptions()
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
