@@ -33,7 +33,7 @@ class _Subscription:
 
 
 class StreamEventBus:
-    """Bounded queue plus one dispatcher task, so publishers never wait on subscribers."""
+    """Bounded queue and one dispatcher task, so publishers never wait on handlers."""
 
     def __init__(self, max_queue_size: int = 10000, max_history_size: int = 1000):
         self.max_queue_size = max_queue_size
@@ -119,7 +119,9 @@ class StreamEventBus:
     ) -> bool:
         """Publish a PRICE_UPDATE whose data carries the symbol filters look at."""
         payload = {**data, "symbol": symbol}
-        return await self.publish(StreamEvent(EventType.PRICE_UPDATE, payload, source=source))
+        return await self.publish(
+            StreamEvent(EventType.PRICE_UPDATE, payload, source=source)
+        )
 
     async def publish_portfolio_update(
         self, data: dict[str, Any], source: str | None = None

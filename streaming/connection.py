@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -444,7 +444,7 @@ class StreamConnection:
         self._ws = ws
         self._opened_at = time.monotonic()
         self._last_rx = loop.time()
-        self._connected_since = datetime.now(timezone.utc)
+        self._connected_since = datetime.now(UTC)
         self._metrics.connection_count += 1
         self._set_status(StreamStatus.CONNECTED)
         logger.info("[%s] connected", self.stream_id)
@@ -464,7 +464,9 @@ class StreamConnection:
             await self._close_socket(ws)
             lived = time.monotonic() - self._opened_at
             self._metrics.uptime_seconds = lived
-            if lived >= max(self.config.heartbeat_interval, self.config.reconnect_delay):
+            if lived >= max(
+                self.config.heartbeat_interval, self.config.reconnect_delay
+            ):
                 self._backoff_step = 0  # healthy: start the backoff afresh
             self._ws = None
             self._connected_since = None
@@ -473,7 +475,10 @@ class StreamConnection:
         """Close cleanly when the peer answers, abort when it has gone silent."""
         if ws.state is State.CLOSED:
             return
-        if asyncio.get_running_loop().time() - self._last_rx > 2 * self.config.heartbeat_interval:
+        if (
+            asyncio.get_running_loop().time() - self._last_rx
+            > 2 * self.config.heartbeat_interval
+        ):
             ws.transport.abort()
             return
         try:
@@ -517,7 +522,7 @@ class StreamConnection:
                 self._last_rx = loop.time()
                 metrics.messages_received += 1
                 metrics.bytes_received += len(raw)
-                metrics.last_message_time = datetime.now(timezone.utc)
+                metrics.last_message_time = datetime.now(UTC)
                 for raw_handler in self._raw_handlers:
                     try:
                         raw_handler(raw)
@@ -551,7 +556,9 @@ class StreamConnection:
                 message = json.loads(raw, parse_float=Decimal)
             except ValueError:
                 metrics.error_count += 1
-                logger.warning("[%s] non-JSON frame dropped: %.80r", self.stream_id, raw)
+                logger.warning(
+                    "[%s] non-JSON frame dropped: %.80r", self.stream_id, raw
+                )
                 continue
             for handler in self._handlers:
                 try:
@@ -591,4 +598,3 @@ class StreamConnection:
             return
         self._last_rx = asyncio.get_running_loop().time()
         self._metrics.latency_ms = pong.result() * 1000.0
-

@@ -1,4 +1,4 @@
-"""Registry of outbound streams, so feeds share one place to add, watch and stop them."""
+"""Registry of outbound streams: one place for feeds to add, watch and stop them."""
 
 from __future__ import annotations
 

@@ -59,8 +59,10 @@ async def test_streams_connect_in_background_and_global_handlers_reach_all() -> 
         manager.add_global_handler(lambda m: got.append(("g", m)))
         assert await manager.add_stream(config("two", server.url))  # added later
         await wait_until(
-            lambda: manager.get_stream_status("one") is StreamStatus.CONNECTED
-            and manager.get_stream_status("two") is StreamStatus.CONNECTED
+            lambda: (
+                manager.get_stream_status("one") is StreamStatus.CONNECTED
+                and manager.get_stream_status("two") is StreamStatus.CONNECTED
+            )
         )
         await server.wait_connections(2)
         for ws in server.connections:
