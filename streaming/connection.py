@@ -168,7 +168,10 @@ class StreamConnection:
 
     @property
     def metrics(self) -> StreamMetrics:
-        """Live metrics; uptime is refreshed on read rather than on every frame."""
+        """Live metrics; uptime is refreshed on read rather than on every frame.
+
+        While disconnected, `uptime_seconds` holds the lifetime of the last socket.
+        """
         if self._status is StreamStatus.CONNECTED:
             self._metrics.uptime_seconds = time.monotonic() - self._opened_at
         return self._metrics
@@ -460,7 +463,10 @@ class StreamConnection:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for result in await asyncio.gather(*tasks, return_exceptions=True):
+                if isinstance(result, Exception):
+                    self._metrics.error_count += 1
+                    logger.error("[%s] socket task failed: %r", self.stream_id, result)
             await self._close_socket(ws)
             lived = time.monotonic() - self._opened_at
             self._metrics.uptime_seconds = lived

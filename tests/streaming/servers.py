@@ -26,7 +26,8 @@ def closed_port() -> int:
 class RecordingServer:
     """Records handshakes and inbound messages; tests push frames or cut sockets."""
 
-    close_after_subscribe: int = 0
+    #: Close this many connections right after the handshake (a flapping server).
+    reject_first: int = 0
     requests: list[Request] = field(default_factory=list)
     received: list[Any] = field(default_factory=list)
     connections: list[ServerConnection] = field(default_factory=list)
@@ -48,6 +49,9 @@ class RecordingServer:
         self.requests.append(ws.request)
         self.connections.append(ws)
         self.connected.set()
+        if len(self.connections) <= self.reject_first:
+            await ws.close(1011, "flapping")
+            return
         async for raw in ws:
             self.received.append(json.loads(raw))
 

@@ -185,6 +185,30 @@ async def test_unreachable_connect_false_backoff_capped_then_error() -> None:
     await conn.disconnect()
 
 
+async def test_backoff_grows_while_flapping_and_resets_after_healthy() -> None:
+    async with recording_server() as server:
+        server.reject_first = 3
+        config = make_config(
+            server.url,
+            reconnect_delay=0.02,
+            max_reconnect_delay=1.0,
+            heartbeat_interval=0.1,
+        )
+        conn = StreamConnection(config)
+        assert await conn.connect()
+        await server.wait_connections(4)
+        await wait_until(lambda: conn.status is StreamStatus.CONNECTED)
+        flapping = list(conn.backoff_delays)
+        assert len(flapping) == 3
+        assert flapping[0] < flapping[1] < flapping[2]  # short-lived: keeps growing
+        await asyncio.sleep(0.15)  # stays up longer than a heartbeat: healthy
+        await server.current.close()
+        await server.wait_connections(5)
+        assert conn.backoff_delays[3] <= 0.02 * 1.2  # back to the base delay
+        assert conn.metrics.reconnection_count == 4
+        await conn.disconnect()
+
+
 async def test_silent_server_is_detected_as_stale() -> None:
     async with silent_server() as server:
         interval = 0.1
