@@ -265,13 +265,11 @@ class StreamConnection:
         if ws is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), self._close_timeout)
-        for task in (self._supervisor, self._dispatcher):
-            if task is not None and not task.done():
-                task.cancel()
-        for task in (self._supervisor, self._dispatcher):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        tasks = [t for t in (self._supervisor, self._dispatcher) if t is not None]
+        for task in tasks:
+            task.cancel()
+        # gather, unlike suppress(CancelledError), still lets our own caller cancel us.
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._supervisor = self._dispatcher = None
         self._resolve_attempt(False)
         self._set_status(StreamStatus.DISCONNECTED)
@@ -414,7 +412,8 @@ class StreamConnection:
                 self._dispatcher.cancel()
 
     async def _backoff(self) -> None:
-        delay = self.config.reconnect_delay * (2**self._backoff_step)
+        # The exponent is bounded so a server flapping for days cannot overflow.
+        delay = self.config.reconnect_delay * (2 ** min(self._backoff_step, 30))
         delay = min(self.config.max_reconnect_delay, delay * random.uniform(*JITTER))
         self._backoff_step += 1
         self.backoff_delays.append(delay)
