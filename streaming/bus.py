@@ -1,0 +1,210 @@
+"""In-process publish/subscribe bus between price feeds and their consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from streaming.events import EventFilter, EventHandler, EventType, StreamEvent
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["StreamEventBus"]
+
+Subscriber = Callable[[StreamEvent], Any] | EventHandler
+
+
+@dataclass(frozen=True)
+class _Subscription:
+    """A registered subscriber; `seq` keeps equal priorities in subscription order."""
+
+    subscription_id: str
+    handler: Subscriber
+    event_filter: EventFilter | None
+    priority: int
+    seq: int
+
+
+class StreamEventBus:
+    """Bounded queue and one dispatcher task, so publishers never wait on handlers."""
+
+    def __init__(self, max_queue_size: int = 10000, max_history_size: int = 1000):
+        self.max_queue_size = max_queue_size
+        self.max_history_size = max_history_size
+        self._queue: asyncio.Queue[StreamEvent] = asyncio.Queue(maxsize=max_queue_size)
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._ordered: tuple[_Subscription, ...] = ()
+        self._seq = itertools.count()
+        self._history: deque[StreamEvent] = deque(maxlen=max_history_size)
+        self._task: asyncio.Task[None] | None = None
+        self.events_published = 0
+        self.events_processed = 0
+        self.events_dropped = 0
+        self.handler_errors = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether the dispatcher task is alive."""
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        """Start the event bus (idempotent)."""
+        if self.running:
+            return
+        self._task = asyncio.create_task(self._dispatch(), name="stream-event-bus")
+        logger.info("event bus started")
+
+    async def stop(self) -> None:
+        """Stop the event bus and clear all subscriptions, leaving no task behind."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._subscriptions.clear()
+        self._ordered = ()
+        logger.info("event bus stopped")
+
+    def subscribe(
+        self,
+        subscription_id: str,
+        handler: Subscriber,
+        event_filter: EventFilter | None = None,
+        priority: int = 0,
+    ) -> bool:
+        """Subscribe to events; False when the id is already taken."""
+        if subscription_id in self._subscriptions:
+            logger.warning("subscription %s already exists", subscription_id)
+            return False
+        self._subscriptions[subscription_id] = _Subscription(
+            subscription_id, handler, event_filter, priority, next(self._seq)
+        )
+        self._reorder()
+        return True
+
+    def unsubscribe(self, subscription_id: str) -> bool:
+        """Remove a subscription; False when it was unknown."""
+        if self._subscriptions.pop(subscription_id, None) is None:
+            return False
+        self._reorder()
+        return True
+
+    def _reorder(self) -> None:
+        # Sorted once per change so the dispatcher iterates a ready snapshot.
+        self._ordered = tuple(
+            sorted(self._subscriptions.values(), key=lambda s: (-s.priority, s.seq))
+        )
+
+    async def publish(self, event: StreamEvent) -> bool:
+        """Publish an event; False (never waiting) when the queue is full."""
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.events_dropped += 1
+            logger.warning("event bus full, dropped %s", event.event_type.value)
+            return False
+        self.events_published += 1
+        self._history.append(event)
+        return True
+
+    async def publish_price_update(
+        self, symbol: str, data: dict[str, Any], source: str | None = None
+    ) -> bool:
+        """Publish a PRICE_UPDATE whose data carries the symbol filters look at."""
+        payload = {**data, "symbol": symbol}
+        return await self.publish(
+            StreamEvent(EventType.PRICE_UPDATE, payload, source=source)
+        )
+
+    async def publish_portfolio_update(
+        self, data: dict[str, Any], source: str | None = None
+    ) -> bool:
+        """Publish a PORTFOLIO_UPDATE event."""
+        return await self.publish(
+            StreamEvent(EventType.PORTFOLIO_UPDATE, data, source=source)
+        )
+
+    async def publish_alert(
+        self, data: dict[str, Any], source: str | None = None
+    ) -> bool:
+        """Publish an ALERT_TRIGGERED event."""
+        return await self.publish(
+            StreamEvent(EventType.ALERT_TRIGGERED, data, source=source)
+        )
+
+    async def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event was delivered; False on timeout."""
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _dispatch(self) -> None:
+        """The single consumer of the queue, so delivery order is publication order."""
+        while True:
+            event = await self._queue.get()
+            try:
+                await self._deliver(event)
+            finally:
+                self.events_processed += 1
+                self._queue.task_done()
+
+    async def _deliver(self, event: StreamEvent) -> None:
+        for sub in self._ordered:
+            try:
+                if sub.event_filter is not None and not sub.event_filter.matches(event):
+                    continue
+                handler = sub.handler
+                if isinstance(handler, EventHandler):
+                    if event.event_type not in handler.get_supported_event_types():
+                        continue
+                    if await handler.handle_event(event) is False:
+                        self.handler_errors += 1
+                        logger.warning(
+                            "subscriber %s did not handle event %s",
+                            sub.subscription_id,
+                            event.event_id,
+                        )
+                    continue
+                result = handler(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                self.handler_errors += 1
+                logger.exception(
+                    "subscriber %s failed on event %s",
+                    sub.subscription_id,
+                    event.event_id,
+                )
+
+    def get_recent_events(
+        self, limit: int = 100, event_type: EventType | None = None
+    ) -> list[dict[str, Any]]:
+        """Recent published events as dicts, newest first."""
+        result: list[dict[str, Any]] = []
+        for event in reversed(self._history):
+            if len(result) >= limit:
+                break
+            if event_type is None or event.event_type is event_type:
+                result.append(event.to_dict())
+        return result
+
+    def get_bus_stats(self) -> dict[str, Any]:
+        """Counters for monitoring; all exact, none sampled."""
+        return {
+            "events_published": self.events_published,
+            "events_processed": self.events_processed,
+            "events_dropped": self.events_dropped,
+            "handler_errors": self.handler_errors,
+            "queue_size": self._queue.qsize(),
+            "max_queue_size": self.max_queue_size,
+            "subscribers": len(self._subscriptions),
+            "history_size": len(self._history),
+            "running": self.running,
+        }

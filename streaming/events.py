@@ -1,0 +1,116 @@
+"""Event types, events, filters and handler base of the in-process event bus."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EventType", "StreamEvent", "EventFilter", "EventHandler", "to_plain"]
+
+
+class EventType(Enum):
+    """Kinds of events carried by the bus (values from the specification)."""
+
+    PRICE_UPDATE = "price_update"
+    PORTFOLIO_UPDATE = "portfolio_update"
+    ALERT_TRIGGERED = "alert_triggered"
+    SYSTEM_STATUS = "system_status"
+    CONNECTION_STATUS = "connection_status"
+    ERROR = "error"
+
+
+def to_plain(value: Any) -> Any:
+    """Render a value as JSON-ready plain data so money never passes through float.
+
+    Decimal becomes its exact string, datetimes ISO-8601 strings, enums their
+    value; containers are converted recursively.
+    """
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return to_plain(value.value)
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class StreamEvent:
+    """One event on the bus; plain data so it can cross a channel layer unchanged."""
+
+    event_type: EventType
+    data: dict[str, Any]
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+    source: str | None = None
+    event_id: str | None = None
+    correlation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # Only fill the id when none was given, so replayed events keep theirs.
+        if self.event_id is None:
+            self.event_id = uuid.uuid4().hex
+
+    def to_dict(self) -> dict[str, Any]:
+        """Convert to dictionary representation (Decimal as str, ISO-8601 times)."""
+        return {
+            "event_type": self.event_type.value,
+            "data": to_plain(self.data),
+            "timestamp": self.timestamp.isoformat(),
+            "source": self.source,
+            "event_id": self.event_id,
+            "correlation_id": self.correlation_id,
+        }
+
+    def to_json(self) -> str:
+        """Convert to JSON string."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+@dataclass
+class EventFilter:
+    """Subscription filter; every criterion left as None accepts everything."""
+
+    event_types: set[EventType] | None = None
+    sources: set[str] | None = None
+    symbols: set[str] | None = None
+    custom_filter: Callable[[StreamEvent], bool] | None = None
+
+    def matches(self, event: StreamEvent) -> bool:
+        """Check if event matches this filter (all given criteria must hold)."""
+        if self.event_types is not None and event.event_type not in self.event_types:
+            return False
+        if self.sources is not None and event.source not in self.sources:
+            return False
+        if self.symbols is not None:
+            symbol = event.data.get("symbol") if isinstance(event.data, dict) else None
+            if symbol not in self.symbols:
+                return False
+        if self.custom_filter is not None and not self.custom_filter(event):
+            return False
+        return True
+
+
+class EventHandler(ABC):
+    """Base for stateful subscribers that handle several event types."""
+
+    @abstractmethod
+    async def handle_event(self, event: StreamEvent) -> bool:
+        """Handle an event. Return True if handled successfully."""
+
+    def get_supported_event_types(self) -> set[EventType]:
+        """Return set of supported event types (all by default)."""
+        return set(EventType)
