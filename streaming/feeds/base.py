@@ -176,8 +176,9 @@ class BasePriceFeed:
     def _set_status(self, status: FeedStatus) -> None:
         if status is self._status:
             return
-        logger.info("%s feed: %s -> %s", self.provider.value, self._status.value,
-                    status.value)
+        logger.info(
+            "%s feed: %s -> %s", self.provider.value, self._status.value, status.value
+        )
         self._status = status
         if status is FeedStatus.CONNECTED:
             self.connected_since = _utcnow()
@@ -225,5 +226,6 @@ class BasePriceFeed:
                     await result
             except Exception:
                 self.handler_errors += 1
-                logger.exception("%s feed: handler failed for %s",
-                                 self.provider.value, symbol)
+                logger.exception(
+                    "%s feed: handler failed for %s", self.provider.value, symbol
+                )

@@ -195,8 +195,9 @@ class BinancePriceFeed(BasePriceFeed):
         super().add_symbol(symbol)
         if not self._running:
             return
-        shard = next((s for s in self._shards if len(s.streams) < self.max_streams),
-                     None)
+        shard = next(
+            (s for s in self._shards if len(s.streams) < self.max_streams), None
+        )
         if shard is None:
             self._spawn(self._open_shard([stream]))
             return
@@ -225,7 +226,10 @@ class BinancePriceFeed(BasePriceFeed):
     async def _flush(self, shard: _Shard) -> None:
         """Send queued changes batched into at most one SUBSCRIBE and one UNSUBSCRIBE."""
         await asyncio.sleep(0)  # let add_symbol calls of this loop turn batch up
-        batches = (("SUBSCRIBE", shard.to_subscribe), ("UNSUBSCRIBE", shard.to_unsubscribe))
+        batches = (
+            ("SUBSCRIBE", shard.to_subscribe),
+            ("UNSUBSCRIBE", shard.to_unsubscribe),
+        )
         for method, queued in batches:
             if queued and shard.status is FeedStatus.CONNECTED:
                 params = list(queued)
@@ -301,4 +305,3 @@ class BinancePriceFeed(BasePriceFeed):
         info["failed_requests"] = self.failed_requests
         info["connections"] = {s.stream_id: s.status.value for s in self._shards}
         return info
-

@@ -137,7 +137,9 @@ class CoinbasePriceFeed(BasePriceFeed):
         return update, sequence
 
     @staticmethod
-    def subscribe_message(symbols: list[str], kind: str = "subscribe") -> dict[str, Any]:
+    def subscribe_message(
+        symbols: list[str], kind: str = "subscribe"
+    ) -> dict[str, Any]:
         """The (un)subscribe frame for canonical ``symbols`` on ticker + heartbeat."""
         products = [to_exchange_symbol(PriceFeedProvider.COINBASE, s) for s in symbols]
         return {"type": kind, "product_ids": products, "channels": list(CHANNELS)}
@@ -149,8 +151,12 @@ class CoinbasePriceFeed(BasePriceFeed):
         last = self._last_seq.get(symbol)
         if last is not None and sequence <= last[0]:
             if symbol in self._reconnected and when > last[1]:
-                logger.warning("coinbase %s: sequence reset %s -> %s after reconnect",
-                               symbol, last[0], sequence)
+                logger.warning(
+                    "coinbase %s: sequence reset %s -> %s after reconnect",
+                    symbol,
+                    last[0],
+                    sequence,
+                )
             else:
                 self.out_of_order += 1
                 return False
@@ -237,8 +243,9 @@ class CoinbasePriceFeed(BasePriceFeed):
     def _on_control(self, obj: dict[str, Any]) -> None:
         kind = obj.get("type")
         if kind == "heartbeat":
-            symbol = from_exchange_symbol(PriceFeedProvider.COINBASE,
-                                          obj.get("product_id"))
+            symbol = from_exchange_symbol(
+                PriceFeedProvider.COINBASE, obj.get("product_id")
+            )
             if symbol in self.symbols:
                 self.mark_alive(symbol)
         elif kind == "subscriptions":

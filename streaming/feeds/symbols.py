@@ -85,7 +85,9 @@ def binance_stream_name(symbol: str, kind: str = "ticker") -> str:
     return f"{to_exchange_symbol(PriceFeedProvider.BINANCE, symbol).lower()}@{kind}"
 
 
-def from_exchange_symbol(provider: PriceFeedProvider, exchange_symbol: str) -> str | None:
+def from_exchange_symbol(
+    provider: PriceFeedProvider, exchange_symbol: str
+) -> str | None:
     """Map an exchange pair back to the canonical symbol, or None if not USD-quoted.
 
     Accepts Binance pairs in either case (``"BTCUSDT"``/``"btcusdt"``) and
