@@ -1,4 +1,4 @@
-"""Price-feed building blocks shared by every exchange: enums, PriceUpdate, BasePriceFeed.
+"""Price-feed building blocks shared by every exchange: enums, PriceUpdate, base feed.
 
 Feeds turn exchange frames into :class:`PriceUpdate` objects and fan them out to
 handlers; the :class:`~streaming.feeds.manager.PriceFeedManager` listens to several
@@ -86,7 +86,7 @@ class PriceUpdate:
     source: DataSource = DataSource.MANUAL
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe dict (channel layers and browsers cannot carry Decimal)."""
+        """JSON-safe dict (channel layers and browsers cannot carry Decimal)."""
         return {
             "symbol": self.symbol,
             "price": _decimal_str(self.price),
@@ -161,7 +161,7 @@ class BasePriceFeed:
         self.last_seen.pop(symbol, None)
 
     def add_status_listener(self, listener: FeedStatusListener) -> None:
-        """Call ``listener(feed, status)`` on every status change (used by the manager)."""
+        """Call ``listener(feed, status)`` on each status change (for the manager)."""
         self._status_listeners.append(listener)
 
     # status ---------------------------------------------------------------------

@@ -43,7 +43,7 @@ _REPLY_KEYS = {"result", "error", "code"}
 
 
 def is_server_shutdown(obj: Any) -> bool:
-    """True for a ``serverShutdown`` event (raw or combined), which asks us to reconnect."""
+    """True for a ``serverShutdown`` event (raw or combined): time to reconnect."""
     if not isinstance(obj, dict):
         return False
     data = obj.get("data", obj)
@@ -94,7 +94,7 @@ class BinancePriceFeed(BasePriceFeed):
     # parsing (pure) ---------------------------------------------------------------
     @staticmethod
     def parse(raw: str | bytes) -> PriceUpdate | None:
-        """Parse one raw frame; None for frames without a price, DataError if malformed."""
+        """Parse one raw frame; None if it has no price, DataError if malformed."""
         return BinancePriceFeed.parse_message(loads(raw))
 
     @staticmethod
@@ -224,7 +224,7 @@ class BinancePriceFeed(BasePriceFeed):
         return {"method": method, "params": params, "id": self._next_id}
 
     async def _flush(self, shard: _Shard) -> None:
-        """Send queued changes batched into at most one SUBSCRIBE and one UNSUBSCRIBE."""
+        """Send queued changes batched: at most one SUBSCRIBE and one UNSUBSCRIBE."""
         await asyncio.sleep(0)  # let add_symbol calls of this loop turn batch up
         batches = (
             ("SUBSCRIBE", shard.to_subscribe),
@@ -237,7 +237,7 @@ class BinancePriceFeed(BasePriceFeed):
                 await shard.connection.send_message(self._request(method, params))
 
     def _resubscribe(self, shard: _Shard) -> list[dict[str, Any]]:
-        """Messages sent after every (re)connect: reconcile URL streams with wanted ones."""
+        """Sent after every (re)connect: reconcile URL streams with wanted ones."""
         shard.to_subscribe.clear()
         shard.to_unsubscribe.clear()
         in_url = set(shard.url_streams)

@@ -104,13 +104,13 @@ class PriceFeedManager:
     def add_provider(
         self, provider: PriceFeedProvider, symbols: list[str], is_primary: bool = False
     ) -> BasePriceFeed:
-        """Create the provider's feed with the factory and add it (see :meth:`add_feed`)."""
+        """Create the provider's feed with the factory, then :meth:`add_feed` it."""
         feed = self._factory(provider, list(symbols))
         self.add_feed(feed, is_primary=is_primary)
         return feed
 
     def add_feed(self, feed: BasePriceFeed, is_primary: bool = False) -> None:
-        """Add a ready-made feed (tests inject fakes or feeds pointed at local servers)."""
+        """Add a ready-made feed (tests inject fakes or feeds using local servers)."""
         if any(e.feed.provider is feed.provider for e in self._entries):
             raise ConfigurationError(f"provider {feed.provider.value} already added")
         if is_primary and any(e.is_primary for e in self._entries):
@@ -133,7 +133,7 @@ class PriceFeedManager:
         self._handlers.append(handler)
 
     def add_status_handler(self, handler: StatusHandler) -> None:
-        """Register ``handler(event: dict)`` for switches and provider status changes."""
+        """Register ``handler(event: dict)`` for switches and provider status."""
         self._status_handlers.append(handler)
 
     def add_symbol(self, symbol: str) -> None:

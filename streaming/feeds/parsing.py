@@ -26,7 +26,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def loads(raw: str | bytes) -> Any:
-    """Decode JSON with exact Decimals; NaN/Infinity literals and bad JSON -> DataError."""
+    """Decode JSON with exact Decimals; NaN/Infinity or bad JSON -> DataError."""
     try:
         return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except DataError:
