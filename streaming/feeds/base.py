@@ -86,7 +86,7 @@ class PriceUpdate:
     source: DataSource = DataSource.MANUAL
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict (channel layers and browsers cannot carry Decimal)."""
+        """A JSON-safe dict: channel layers and browsers cannot carry Decimal."""
         return {
             "symbol": self.symbol,
             "price": _decimal_str(self.price),

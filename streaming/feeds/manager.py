@@ -105,16 +105,20 @@ class PriceFeedManager:
         self, provider: PriceFeedProvider, symbols: list[str], is_primary: bool = False
     ) -> BasePriceFeed:
         """Create the provider's feed with the factory, then :meth:`add_feed` it."""
+        self._check_can_add(provider, is_primary)
         feed = self._factory(provider, list(symbols))
         self.add_feed(feed, is_primary=is_primary)
         return feed
 
-    def add_feed(self, feed: BasePriceFeed, is_primary: bool = False) -> None:
-        """Add a ready-made feed (tests inject fakes or feeds using local servers)."""
-        if any(e.feed.provider is feed.provider for e in self._entries):
-            raise ConfigurationError(f"provider {feed.provider.value} already added")
+    def _check_can_add(self, provider: PriceFeedProvider, is_primary: bool) -> None:
+        if any(e.feed.provider is provider for e in self._entries):
+            raise ConfigurationError(f"provider {provider.value} already added")
         if is_primary and any(e.is_primary for e in self._entries):
             raise ConfigurationError("a primary provider is already configured")
+
+    def add_feed(self, feed: BasePriceFeed, is_primary: bool = False) -> None:
+        """Add a ready-made feed (tests inject fakes or feeds using local servers)."""
+        self._check_can_add(feed.provider, is_primary)
         entry = _Entry(feed, is_primary)
         if is_primary:
             self._entries.insert(0, entry)

@@ -78,8 +78,11 @@ def test_control_frames_carry_no_price(frame):
 
 
 def test_error_frame_raises():
-    frame = {"type": "error", "message": "Failed to subscribe",
-             "reason": "FOO-USD is not a valid product"}
+    frame = {
+        "type": "error",
+        "message": "Failed to subscribe",
+        "reason": "FOO-USD is not a valid product",
+    }
     with pytest.raises(DataError, match="FOO-USD is not a valid product"):
         parse(raw(frame))
 
@@ -187,8 +190,10 @@ async def test_frame_handling_counts_and_dispatches():
     await feed._on_frame(frame)  # same sequence again: dropped
     await feed._on_frame({"type": "error", "message": "x"})
     await feed._on_frame(dict(frame, product_id="BTC-USD", sequence=1))  # untracked
-    heartbeat = dict(load_fixture("coinbase_heartbeat.json")["heartbeat_message"],
-                     product_id="ETH-USD")
+    heartbeat = dict(
+        load_fixture("coinbase_heartbeat.json")["heartbeat_message"],
+        product_id="ETH-USD",
+    )
     feed.last_seen.clear()
     await feed._on_frame(heartbeat)
     assert [u.price for u in got] == [Decimal("1285.22")]
