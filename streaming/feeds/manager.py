@@ -157,7 +157,11 @@ class PriceFeedManager:
     async def start(self) -> None:
         """Start every feed and the staleness checker."""
         for entry in self._entries:
-            await entry.feed.start()
+            try:
+                await entry.feed.start()
+            except Exception:
+                # one broken provider must not stop the others: failover covers it
+                logger.exception("%s feed failed to start", entry.name)
         if self._checker is None:
             self._checker = asyncio.create_task(self._check_loop())
 
