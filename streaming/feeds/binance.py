@@ -183,7 +183,8 @@ class BinancePriceFeed(BasePriceFeed):
         conn.set_subscription_factory(lambda shard=shard: self._resubscribe(shard))
         conn.add_status_listener(lambda st, shard=shard: self._on_status(shard, st))
         self._shards.append(shard)
-        await conn.connect()
+        if not await conn.connect():
+            logger.warning("%s: first connect failed, retrying", shard.stream_id)
         return shard
 
     # subscriptions ----------------------------------------------------------------

@@ -188,7 +188,8 @@ class CoinbasePriceFeed(BasePriceFeed):
         conn.set_subscription_factory(self._subscriptions)
         conn.add_status_listener(self._on_status)
         self._connection = conn
-        await conn.connect()
+        if not await conn.connect():
+            logger.warning("coinbase: first connect failed, retrying")
 
     async def stop(self) -> None:
         """Disconnect; sequence memory is kept in case the feed is started again."""

@@ -252,7 +252,12 @@ class PriceFeedManager:
             best = next((e for e in self._entries if self._fresh(e, symbol, now)), None)
             if best is active:
                 continue
-            reason = "disconnected" if active and not active.feed.connected else "stale"
+            if active is None:
+                reason = "available"
+            elif not active.feed.connected:
+                reason = "disconnected"
+            else:
+                reason = "stale"
             self._switch(symbol, active, best, reason)
             last = best.feed.last_price.get(symbol) if best else None
             if last is not None:
