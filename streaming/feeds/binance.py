@@ -88,6 +88,7 @@ class BinancePriceFeed(BasePriceFeed):
         self._shards: list[_Shard] = []
         self._pending: dict[int, tuple[str, list[str]]] = {}
         self._next_id = 0
+        self._shard_seq = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._running = False
 
@@ -149,7 +150,9 @@ class BinancePriceFeed(BasePriceFeed):
             await self._stream_manager.start()
         streams = [binance_stream_name(s) for s in self.symbols]
         for i in range(0, max(len(streams), 1), self.max_streams):
-            await self._open_shard(streams[i : i + self.max_streams])
+            await self._connect_shard(
+                self._new_shard(streams[i : i + self.max_streams])
+            )
 
     async def stop(self) -> None:
         """Close every connection and forget pending requests."""
@@ -163,10 +166,17 @@ class BinancePriceFeed(BasePriceFeed):
         self._pending.clear()
         self._set_status(FeedStatus.DISCONNECTED)
 
-    async def _open_shard(self, streams: list[str]) -> _Shard:
+    def _new_shard(self, streams: list[str]) -> _Shard:
+        """Register a shard at once so concurrent add_symbol calls can fill it."""
+        self._shard_seq += 1
+        shard = _Shard(f"binance-{self._shard_seq - 1}", tuple(streams), list(streams))
+        self._shards.append(shard)
+        return shard
+
+    async def _connect_shard(self, shard: _Shard) -> None:
         from streaming.connection import StreamConfig, StreamConnection
 
-        shard = _Shard(f"binance-{len(self._shards)}", tuple(streams), list(streams))
+        streams = list(shard.url_streams)
         url = f"{self.url}?streams={'/'.join(streams)}" if streams else self.url
         config = StreamConfig(
             stream_id=shard.stream_id,
@@ -182,10 +192,8 @@ class BinancePriceFeed(BasePriceFeed):
         conn.add_handler(lambda obj, shard=shard: self._on_frame(shard, obj))
         conn.set_subscription_factory(lambda shard=shard: self._resubscribe(shard))
         conn.add_status_listener(lambda st, shard=shard: self._on_status(shard, st))
-        self._shards.append(shard)
         if not await conn.connect():
             logger.warning("%s: first connect failed, retrying", shard.stream_id)
-        return shard
 
     # subscriptions ----------------------------------------------------------------
     def add_symbol(self, symbol: str) -> None:
@@ -200,7 +208,10 @@ class BinancePriceFeed(BasePriceFeed):
             (s for s in self._shards if len(s.streams) < self.max_streams), None
         )
         if shard is None:
-            self._spawn(self._open_shard([stream]))
+            # a fresh connection; its subscription factory subscribes shard.streams
+            shard = self._new_shard([])
+            shard.streams.append(stream)
+            self._spawn(self._connect_shard(shard))
             return
         shard.streams.append(stream)
         shard.to_subscribe.append(stream)
@@ -285,8 +296,10 @@ class BinancePriceFeed(BasePriceFeed):
             shard.to_subscribe or shard.to_unsubscribe
         ):
             self._spawn(self._flush(shard))
+        # connected while any shard is: symbols of a dead shard go stale one by
+        # one and the manager fails over per symbol, not for the whole feed
         statuses = {s.status for s in self._shards}
-        if statuses == {FeedStatus.CONNECTED}:
+        if FeedStatus.CONNECTED in statuses:
             overall = FeedStatus.CONNECTED
         elif FeedStatus.ERROR in statuses:
             overall = FeedStatus.ERROR

@@ -114,14 +114,23 @@ async def test_new_shard_when_connection_is_full(monkeypatch):
     feed, shard = running_feed(["BTC"], max_streams=1)
     opened = []
 
-    async def fake_open(streams):
-        opened.append(streams)
+    async def fake_open(new_shard):
+        opened.append(new_shard)
 
-    monkeypatch.setattr(feed, "_open_shard", fake_open)
+    monkeypatch.setattr(feed, "_connect_shard", fake_open)
     feed.add_symbol("ETH")
+    feed.add_symbol("SOL")
     await asyncio.sleep(0.01)
-    assert opened == [["ethusdt@ticker"]]
-    assert shard.connection.sent == []
+    assert len(opened) == 2 and shard.connection.sent == []
+    assert [s.streams for s in feed._shards] == [
+        ["btcusdt@ticker"],
+        ["ethusdt@ticker"],
+        ["solusdt@ticker"],
+    ]
+    # a new shard's URL carries no streams: its factory subscribes them all
+    assert feed._resubscribe(feed._shards[1]) == [
+        {"method": "SUBSCRIBE", "params": ["ethusdt@ticker"], "id": 1}
+    ]
 
 
 def test_status_aggregates_shards():
