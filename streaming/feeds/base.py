@@ -1,0 +1,231 @@
+"""Price-feed building blocks shared by every exchange: enums, PriceUpdate, base feed.
+
+Feeds turn exchange frames into :class:`PriceUpdate` objects and fan them out to
+handlers; the :class:`~streaming.feeds.manager.PriceFeedManager` listens to several
+feeds and chooses one price per symbol.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from streaming.feeds.symbols import validate_symbol
+
+__all__ = [
+    "PriceFeedProvider",
+    "DataSource",
+    "FeedStatus",
+    "PriceUpdate",
+    "BasePriceFeed",
+    "PriceHandler",
+    "FeedStatusListener",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class PriceFeedProvider(Enum):
+    """Where a feed gets its prices from (the spec's provider names)."""
+
+    BINANCE = "binance"
+    COINBASE = "coinbase"
+    MOCK = "mock"
+
+
+class DataSource(Enum):
+    """Provenance stamped on every price so users can see where it came from."""
+
+    BINANCE = "binance"
+    COINBASE = "coinbase"
+    MOCK = "mock"
+    MANUAL = "manual"
+
+
+class FeedStatus(Enum):
+    """Feed connection state; values mirror ``streaming.connection.StreamStatus``."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    ERROR = "error"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _decimal_str(value: Decimal | None) -> str | None:
+    """Render a Decimal exactly and without exponent notation (``1E+2`` -> ``100``)."""
+    return None if value is None else format(value, "f")
+
+
+@dataclass(slots=True)
+class PriceUpdate:
+    """One price for one canonical symbol, as the exchange reported it.
+
+    ``change_percent_24h`` is a ``Decimal`` (the spec says ``Optional[float]``):
+    every amount in this product is exact, and ``to_dict`` renders it as a string
+    like the other amounts. ``timestamp`` is the exchange's event time (aware UTC).
+    """
+
+    symbol: str
+    price: Decimal
+    timestamp: datetime = field(default_factory=_utcnow)
+    volume_24h: Decimal | None = None
+    change_24h: Decimal | None = None
+    change_percent_24h: Decimal | None = None
+    source: DataSource = DataSource.MANUAL
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict: channel layers and browsers cannot carry Decimal."""
+        return {
+            "symbol": self.symbol,
+            "price": _decimal_str(self.price),
+            "timestamp": self.timestamp.isoformat(),
+            "volume_24h": _decimal_str(self.volume_24h),
+            "change_24h": _decimal_str(self.change_24h),
+            "change_percent_24h": _decimal_str(self.change_percent_24h),
+            "source": self.source.value,
+        }
+
+
+PriceHandler = Callable[[PriceUpdate], None | Awaitable[None]]
+FeedStatusListener = Callable[["BasePriceFeed", FeedStatus], None]
+
+
+class BasePriceFeed:
+    """Common state of a feed: symbols, handlers, status, counters.
+
+    Subclasses implement ``start``/``stop`` and call :meth:`dispatch` for each
+    parsed price, :meth:`mark_alive` for frames that prove liveness without a
+    price (heartbeats) and :meth:`_set_status` when the connection changes.
+    """
+
+    def __init__(self, provider: PriceFeedProvider, symbols: list[str]) -> None:
+        self.provider = provider
+        self.symbols: list[str] = []
+        for symbol in symbols:
+            if validate_symbol(symbol) not in self.symbols:
+                self.symbols.append(symbol)
+        self.messages = 0
+        self.errors = 0
+        self.out_of_order = 0
+        self.handler_errors = 0
+        self.last_update: dict[str, datetime] = {}
+        self.last_price: dict[str, PriceUpdate] = {}
+        self.last_seen: dict[str, float] = {}
+        self.connected_since: datetime | None = None
+        self._status = FeedStatus.DISCONNECTED
+        self._handlers: list[PriceHandler] = []
+        self._status_listeners: list[FeedStatusListener] = []
+
+    # lifecycle -----------------------------------------------------------------
+    async def start(self) -> None:
+        """Start producing prices."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Stop producing prices."""
+        raise NotImplementedError
+
+    # subscriptions --------------------------------------------------------------
+    def add_handler(self, handler: PriceHandler) -> None:
+        """Register a sync or async callable receiving every PriceUpdate."""
+        self._handlers.append(handler)
+
+    def remove_handler(self, handler: PriceHandler) -> None:
+        """Unregister a handler added with :meth:`add_handler`."""
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+
+    def add_symbol(self, symbol: str) -> None:
+        """Track one more canonical symbol."""
+        if validate_symbol(symbol) not in self.symbols:
+            self.symbols.append(symbol)
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop tracking a symbol and forget its state."""
+        if symbol in self.symbols:
+            self.symbols.remove(symbol)
+        self.last_update.pop(symbol, None)
+        self.last_price.pop(symbol, None)
+        self.last_seen.pop(symbol, None)
+
+    def add_status_listener(self, listener: FeedStatusListener) -> None:
+        """Call ``listener(feed, status)`` on each status change (for the manager)."""
+        self._status_listeners.append(listener)
+
+    # status ---------------------------------------------------------------------
+    @property
+    def status(self) -> FeedStatus:
+        return self._status
+
+    @property
+    def connected(self) -> bool:
+        return self._status is FeedStatus.CONNECTED
+
+    def _set_status(self, status: FeedStatus) -> None:
+        if status is self._status:
+            return
+        logger.info(
+            "%s feed: %s -> %s", self.provider.value, self._status.value, status.value
+        )
+        self._status = status
+        if status is FeedStatus.CONNECTED:
+            self.connected_since = _utcnow()
+        elif status is not FeedStatus.CONNECTING:
+            self.connected_since = None
+        for listener in list(self._status_listeners):
+            try:
+                listener(self, status)
+            except Exception:
+                logger.exception("%s feed: status listener failed", self.provider.value)
+
+    def status_info(self) -> dict[str, Any]:
+        """Counters and state as plain data for status pages and events."""
+        return {
+            "provider": self.provider.value,
+            "status": self._status.value,
+            "connected_since": (
+                self.connected_since.isoformat() if self.connected_since else None
+            ),
+            "messages": self.messages,
+            "errors": self.errors,
+            "out_of_order": self.out_of_order,
+            "handler_errors": self.handler_errors,
+            "symbols": list(self.symbols),
+            "last_update": {s: t.isoformat() for s, t in self.last_update.items()},
+        }
+
+    # hot path -------------------------------------------------------------------
+    def mark_alive(self, symbol: str) -> None:
+        """Record that the exchange is alive for ``symbol`` (heartbeat, no price)."""
+        self.last_seen[symbol] = time.monotonic()
+
+    async def dispatch(self, update: PriceUpdate) -> None:
+        """Record ``update`` and hand it to every handler; one failing handler
+        is logged and counted so the others still get the price."""
+        symbol = update.symbol
+        self.messages += 1
+        self.last_update[symbol] = update.timestamp
+        self.last_price[symbol] = update
+        self.last_seen[symbol] = time.monotonic()
+        for handler in self._handlers:
+            try:
+                result = handler(update)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                self.handler_errors += 1
+                logger.exception(
+                    "%s feed: handler failed for %s", self.provider.value, symbol
+                )

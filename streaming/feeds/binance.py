@@ -1,0 +1,321 @@
+"""Binance spot market streams: ``<symbol>@ticker`` over combined-stream connections.
+
+Parsing is pure (:meth:`BinancePriceFeed.parse`); socket handling is delegated to
+``streaming.connection.StreamConnection``. A real combined-stream frame::
+
+    {"stream":"btcusdt@ticker","data":{"e":"24hrTicker","E":1580254809477,
+     "s":"BTCUSDT","p":"420.97000000","P":"4.720","c":"9338.96000000",
+     "v":"72229.53692000", ...}}
+
+``c`` is the last price, ``v`` the 24 h base-asset volume, ``p`` the absolute
+24 h change and ``P`` the 24 h change in percent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from streaming.exceptions import ConfigurationError, DataError
+from streaming.feeds.base import (
+    BasePriceFeed,
+    DataSource,
+    FeedStatus,
+    PriceFeedProvider,
+    PriceUpdate,
+)
+from streaming.feeds.parsing import decimal_field, epoch_ms, loads, require_mapping
+from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
+
+__all__ = ["BinancePriceFeed", "is_server_shutdown", "BINANCE_URL"]
+
+logger = logging.getLogger(__name__)
+
+BINANCE_URL = "wss://stream.binance.com:9443/stream"
+#: Binance: at most 1024 streams per connection, 5 incoming messages per second.
+MAX_STREAMS_PER_CONNECTION = 1024
+MAX_MESSAGES_PER_SECOND = 5
+#: Binance cuts connections at 24 h; reconnect on our terms a little earlier.
+MAX_CONNECTION_AGE = 23.5 * 3600
+_REPLY_KEYS = {"result", "error", "code"}
+
+
+def is_server_shutdown(obj: Any) -> bool:
+    """True for a ``serverShutdown`` event (raw or combined): time to reconnect."""
+    if not isinstance(obj, dict):
+        return False
+    data = obj.get("data", obj)
+    return isinstance(data, dict) and data.get("e") == "serverShutdown"
+
+
+@dataclass(slots=True)
+class _Shard:
+    """One connection carrying up to MAX_STREAMS_PER_CONNECTION streams."""
+
+    stream_id: str
+    url_streams: tuple[str, ...]
+    streams: list[str]
+    connection: Any = None
+    status: FeedStatus = FeedStatus.DISCONNECTED
+    to_subscribe: list[str] = field(default_factory=list)
+    to_unsubscribe: list[str] = field(default_factory=list)
+
+
+class BinancePriceFeed(BasePriceFeed):
+    """Live prices from Binance ``@ticker`` streams, sharded over connections."""
+
+    def __init__(
+        self,
+        symbols: list[str],
+        *,
+        url: str = BINANCE_URL,
+        max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION,
+        max_connection_age: float | None = MAX_CONNECTION_AGE,
+        reconnect_delay: float = 1.0,
+        stream_manager: Any = None,
+    ) -> None:
+        for symbol in symbols:
+            binance_stream_name(symbol)  # ConfigurationError for unsupported symbols
+        super().__init__(PriceFeedProvider.BINANCE, symbols)
+        self.url = url
+        self.max_streams = max_streams_per_connection
+        self.max_connection_age = max_connection_age
+        self.reconnect_delay = reconnect_delay
+        self.failed_requests = 0
+        self._stream_manager = stream_manager
+        self._shards: list[_Shard] = []
+        self._pending: dict[int, tuple[str, list[str]]] = {}
+        self._next_id = 0
+        self._shard_seq = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._running = False
+
+    # parsing (pure) ---------------------------------------------------------------
+    @staticmethod
+    def parse(raw: str | bytes) -> PriceUpdate | None:
+        """Parse one raw frame; None if it has no price, DataError if malformed."""
+        return BinancePriceFeed.parse_message(loads(raw))
+
+    @staticmethod
+    def parse_message(obj: Any) -> PriceUpdate | None:
+        """Parse one decoded frame (amounts as str/Decimal) into a PriceUpdate.
+
+        Acks, other events (including ``serverShutdown``, see
+        :func:`is_server_shutdown`), all-market arrays and pairs not quoted in
+        USDT give None; ``{"code", "msg"}`` error frames raise DataError.
+        """
+        if isinstance(obj, list):
+            return None
+        obj = require_mapping(obj, "frame")
+        if "code" in obj and "msg" in obj:
+            raise DataError(f"binance error {obj['code']}: {obj['msg']}")
+        if "id" in obj and ("result" in obj or "error" in obj):
+            return None
+        data = obj["data"] if "stream" in obj and "data" in obj else obj
+        data = require_mapping(data, "data")
+        if data.get("e") != "24hrTicker":
+            return None
+        pair = data.get("s")
+        if not isinstance(pair, str):
+            raise DataError("ticker without a string 's' symbol")
+        symbol = from_exchange_symbol(PriceFeedProvider.BINANCE, pair)
+        if symbol is None:
+            return None
+        volume = decimal_field(data, "v")
+        if volume < 0:
+            raise DataError(f"negative volume {volume}")
+        return PriceUpdate(
+            symbol=symbol,
+            price=decimal_field(data, "c", positive=True),
+            timestamp=epoch_ms(data, "E"),
+            volume_24h=volume,
+            change_24h=decimal_field(data, "p"),
+            change_percent_24h=decimal_field(data, "P"),
+            source=DataSource.BINANCE,
+        )
+
+    # lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open one connection per MAX_STREAMS_PER_CONNECTION symbols."""
+        if self._running:
+            return
+        self._running = True
+        self._set_status(FeedStatus.CONNECTING)
+        if self._stream_manager is None:
+            from streaming.manager import StreamManager
+
+            self._stream_manager = StreamManager()
+            await self._stream_manager.start()
+        streams = [binance_stream_name(s) for s in self.symbols]
+        for i in range(0, max(len(streams), 1), self.max_streams):
+            await self._connect_shard(
+                self._new_shard(streams[i : i + self.max_streams])
+            )
+
+    async def stop(self) -> None:
+        """Close every connection and forget pending requests."""
+        self._running = False
+        for task in list(self._tasks):
+            task.cancel()
+        for shard in self._shards:
+            if shard.connection is not None:
+                await shard.connection.disconnect()
+        self._shards.clear()
+        self._pending.clear()
+        self._set_status(FeedStatus.DISCONNECTED)
+
+    def _new_shard(self, streams: list[str]) -> _Shard:
+        """Register a shard at once so concurrent add_symbol calls can fill it."""
+        self._shard_seq += 1
+        shard = _Shard(f"binance-{self._shard_seq - 1}", tuple(streams), list(streams))
+        self._shards.append(shard)
+        return shard
+
+    async def _connect_shard(self, shard: _Shard) -> None:
+        from streaming.connection import StreamConfig, StreamConnection
+
+        streams = list(shard.url_streams)
+        url = f"{self.url}?streams={'/'.join(streams)}" if streams else self.url
+        config = StreamConfig(
+            stream_id=shard.stream_id,
+            url=url,
+            symbols=list(streams),
+            reconnect_delay=self.reconnect_delay,
+            rate_limit=MAX_MESSAGES_PER_SECOND,
+        )
+        conn = StreamConnection(
+            config, self._stream_manager, max_connection_age=self.max_connection_age
+        )
+        shard.connection = conn
+        conn.add_handler(lambda obj, shard=shard: self._on_frame(shard, obj))
+        conn.set_subscription_factory(lambda shard=shard: self._resubscribe(shard))
+        conn.add_status_listener(lambda st, shard=shard: self._on_status(shard, st))
+        if not await conn.connect():
+            logger.warning("%s: first connect failed, retrying", shard.stream_id)
+
+    # subscriptions ----------------------------------------------------------------
+    def add_symbol(self, symbol: str) -> None:
+        """Track ``symbol``; while running, SUBSCRIBE it on a shard with room."""
+        stream = binance_stream_name(symbol)
+        if symbol in self.symbols:
+            return
+        super().add_symbol(symbol)
+        if not self._running:
+            return
+        shard = next(
+            (s for s in self._shards if len(s.streams) < self.max_streams), None
+        )
+        if shard is None:
+            # a fresh connection; its subscription factory subscribes shard.streams
+            shard = self._new_shard([])
+            shard.streams.append(stream)
+            self._spawn(self._connect_shard(shard))
+            return
+        shard.streams.append(stream)
+        shard.to_subscribe.append(stream)
+        self._spawn(self._flush(shard))
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop tracking ``symbol``; while running, UNSUBSCRIBE its stream."""
+        super().remove_symbol(symbol)
+        try:
+            stream = binance_stream_name(symbol)
+        except ConfigurationError:
+            return
+        for shard in self._shards:
+            if stream in shard.streams:
+                shard.streams.remove(stream)
+                shard.to_unsubscribe.append(stream)
+                self._spawn(self._flush(shard))
+
+    def _request(self, method: str, params: list[str]) -> dict[str, Any]:
+        self._next_id += 1
+        self._pending[self._next_id] = (method, params)
+        return {"method": method, "params": params, "id": self._next_id}
+
+    async def _flush(self, shard: _Shard) -> None:
+        """Send queued changes batched: at most one SUBSCRIBE and one UNSUBSCRIBE."""
+        await asyncio.sleep(0)  # let add_symbol calls of this loop turn batch up
+        batches = (
+            ("SUBSCRIBE", shard.to_subscribe),
+            ("UNSUBSCRIBE", shard.to_unsubscribe),
+        )
+        for method, queued in batches:
+            if queued and shard.status is FeedStatus.CONNECTED:
+                params = list(queued)
+                queued.clear()
+                await shard.connection.send_message(self._request(method, params))
+
+    def _resubscribe(self, shard: _Shard) -> list[dict[str, Any]]:
+        """Sent after every (re)connect: reconcile URL streams with wanted ones."""
+        shard.to_subscribe.clear()
+        shard.to_unsubscribe.clear()
+        in_url = set(shard.url_streams)
+        wanted = set(shard.streams)
+        messages = []
+        subscribe = [s for s in shard.streams if s not in in_url]
+        unsubscribe = [s for s in shard.url_streams if s not in wanted]
+        if subscribe:
+            messages.append(self._request("SUBSCRIBE", subscribe))
+        if unsubscribe:
+            messages.append(self._request("UNSUBSCRIBE", unsubscribe))
+        return messages
+
+    # frames -----------------------------------------------------------------------
+    async def _on_frame(self, shard: _Shard, obj: Any) -> None:
+        if is_server_shutdown(obj):
+            logger.info("%s: serverShutdown received, reconnecting", shard.stream_id)
+            self._spawn(shard.connection.reconnect())
+            return
+        if isinstance(obj, dict) and "id" in obj and obj.keys() & _REPLY_KEYS:
+            self._on_reply(shard, obj)
+            return
+        try:
+            update = self.parse_message(obj)
+        except DataError as exc:
+            self.errors += 1
+            logger.warning("%s: bad frame: %s", shard.stream_id, exc)
+            return
+        if update is not None and update.symbol in self.symbols:
+            await self.dispatch(update)
+
+    def _on_reply(self, shard: _Shard, obj: dict[str, Any]) -> None:
+        request = self._pending.pop(obj["id"], None)
+        error = obj.get("error") or obj.get("msg")
+        if error is None and "result" in obj:
+            return
+        self.failed_requests += 1
+        self.errors += 1
+        logger.warning("%s: request %s failed: %s", shard.stream_id, request, error)
+
+    def _on_status(self, shard: _Shard, status: Any) -> None:
+        shard.status = FeedStatus(getattr(status, "value", status))
+        if shard.status is FeedStatus.CONNECTED and (
+            shard.to_subscribe or shard.to_unsubscribe
+        ):
+            self._spawn(self._flush(shard))
+        # connected while any shard is: symbols of a dead shard go stale one by
+        # one and the manager fails over per symbol, not for the whole feed
+        statuses = {s.status for s in self._shards}
+        if FeedStatus.CONNECTED in statuses:
+            overall = FeedStatus.CONNECTED
+        elif FeedStatus.ERROR in statuses:
+            overall = FeedStatus.ERROR
+        elif statuses & {FeedStatus.CONNECTING, FeedStatus.RECONNECTING}:
+            overall = FeedStatus.RECONNECTING
+        else:
+            overall = FeedStatus.DISCONNECTED
+        self._set_status(overall)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def status_info(self) -> dict[str, Any]:
+        info = super().status_info()
+        info["failed_requests"] = self.failed_requests
+        info["connections"] = {s.stream_id: s.status.value for s in self._shards}
+        return info

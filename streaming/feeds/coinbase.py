@@ -1,0 +1,275 @@
+"""Coinbase Exchange WebSocket feed: ``ticker`` and ``heartbeat`` channels.
+
+Parsing is pure (:meth:`CoinbasePriceFeed.parse` / :meth:`parse_ticker`); socket
+handling is delegated to ``streaming.connection.StreamConnection``. A real frame::
+
+    {"type":"ticker","sequence":37475248783,"product_id":"ETH-USD",
+     "price":"1285.22","open_24h":"1310.79","volume_24h":"245532.79269678",
+     "time":"2022-10-19T23:28:22.061769Z", ...}
+
+Coinbase sends no 24 h change, so ``change_24h = price - open_24h`` and
+``change_percent_24h = change / open_24h * 100`` quantized to 4 decimal places
+(ROUND_HALF_EVEN): exact, and finer than any display needs.
+
+Sequence numbers are per product and monotonic on the server across
+connections, so the last seen sequence is kept over reconnects and an older
+replayed frame is still dropped. The one exception: after a reconnect a lower
+sequence whose ``time`` is newer than the last accepted frame means the
+exchange reset its sequence, and it is accepted (logged) instead of silencing
+the product forever. Gaps are normal (the ticker channel skips numbers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from streaming.exceptions import DataError
+from streaming.feeds.base import (
+    BasePriceFeed,
+    DataSource,
+    FeedStatus,
+    PriceFeedProvider,
+    PriceUpdate,
+)
+from streaming.feeds.parsing import decimal_field, iso_time, loads, require_mapping
+from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
+
+__all__ = ["CoinbasePriceFeed", "COINBASE_URL", "PERCENT_QUANTUM"]
+
+logger = logging.getLogger(__name__)
+
+COINBASE_URL = "wss://ws-feed.exchange.coinbase.com"
+CHANNELS = ["ticker", "heartbeat"]
+PERCENT_QUANTUM = Decimal("0.0001")
+_NO_PRICE = frozenset({"heartbeat", "subscriptions", "last_match", "match"})
+
+
+def _sequence(obj: dict[str, Any]) -> int:
+    value = obj.get("sequence")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DataError(f"ticker has no valid integer sequence: {value!r}")
+    return value
+
+
+class CoinbasePriceFeed(BasePriceFeed):
+    """Live prices from the Coinbase Exchange ``ticker`` channel."""
+
+    def __init__(
+        self,
+        symbols: list[str],
+        *,
+        url: str = COINBASE_URL,
+        reconnect_delay: float = 1.0,
+        stream_manager: Any = None,
+    ) -> None:
+        for symbol in symbols:
+            to_exchange_symbol(PriceFeedProvider.COINBASE, symbol)
+        super().__init__(PriceFeedProvider.COINBASE, symbols)
+        self.url = url
+        self.reconnect_delay = reconnect_delay
+        self.confirmed: set[str] = set()
+        self._stream_manager = stream_manager
+        self._connection: Any = None
+        self._last_seq: dict[str, tuple[int, datetime]] = {}
+        self._reconnected: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # parsing (pure) ---------------------------------------------------------------
+    @staticmethod
+    def parse(raw: str | bytes) -> PriceUpdate | None:
+        """Parse one raw frame; None for frames without a price, DataError if bad."""
+        return CoinbasePriceFeed.parse_message(loads(raw))
+
+    @staticmethod
+    def parse_message(obj: Any) -> PriceUpdate | None:
+        """Parse one decoded frame into a PriceUpdate (sequence discarded)."""
+        parsed = CoinbasePriceFeed.parse_ticker(obj)
+        return None if parsed is None else parsed[0]
+
+    @staticmethod
+    def parse_ticker(obj: Any) -> tuple[PriceUpdate, int] | None:
+        """Parse a decoded frame into ``(update, sequence)``; the feed needs the
+        sequence to drop stale frames, which PriceUpdate has no field for.
+
+        None for heartbeats, subscription replies, other types and non-USD
+        products; ``error`` frames and malformed tickers raise DataError.
+        """
+        obj = require_mapping(obj, "frame")
+        kind = obj.get("type")
+        if kind == "error":
+            raise DataError(
+                f"coinbase error: {obj.get('message')} ({obj.get('reason')})"
+            )
+        if kind != "ticker":
+            if not isinstance(kind, str):
+                raise DataError("frame without a string 'type'")
+            return None
+        product = obj.get("product_id")
+        if not isinstance(product, str):
+            raise DataError("ticker without a string 'product_id'")
+        symbol = from_exchange_symbol(PriceFeedProvider.COINBASE, product)
+        if symbol is None:
+            return None
+        sequence = _sequence(obj)
+        price = decimal_field(obj, "price", positive=True)
+        volume = decimal_field(obj, "volume_24h", optional=True)
+        if volume is not None and volume < 0:
+            raise DataError(f"negative volume {volume}")
+        open_24h = decimal_field(obj, "open_24h", optional=True)
+        change = percent = None
+        if open_24h is not None:
+            change = price - open_24h
+            if open_24h > 0:
+                percent = (change * 100 / open_24h).quantize(PERCENT_QUANTUM)
+        update = PriceUpdate(
+            symbol=symbol,
+            price=price,
+            timestamp=iso_time(obj, "time"),
+            volume_24h=volume,
+            change_24h=change,
+            change_percent_24h=percent,
+            source=DataSource.COINBASE,
+        )
+        return update, sequence
+
+    @staticmethod
+    def subscribe_message(
+        symbols: list[str], kind: str = "subscribe"
+    ) -> dict[str, Any]:
+        """The (un)subscribe frame for canonical ``symbols`` on ticker + heartbeat."""
+        products = [to_exchange_symbol(PriceFeedProvider.COINBASE, s) for s in symbols]
+        return {"type": kind, "product_ids": products, "channels": list(CHANNELS)}
+
+    # ordering ---------------------------------------------------------------------
+    def accept_sequence(self, symbol: str, sequence: int, when: datetime) -> bool:
+        """Whether a ticker is newer than the last accepted one for ``symbol``;
+        a stale one is counted in ``out_of_order``."""
+        last = self._last_seq.get(symbol)
+        if last is not None and sequence <= last[0]:
+            if symbol in self._reconnected and when > last[1]:
+                logger.warning(
+                    "coinbase %s: sequence reset %s -> %s after reconnect",
+                    symbol,
+                    last[0],
+                    sequence,
+                )
+            else:
+                self.out_of_order += 1
+                return False
+        self._reconnected.discard(symbol)
+        self._last_seq[symbol] = (sequence, when)
+        return True
+
+    # lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect; the subscription factory subscribes right after every connect."""
+        if self._connection is not None:
+            return
+        from streaming.connection import StreamConfig, StreamConnection
+
+        self._set_status(FeedStatus.CONNECTING)
+        if self._stream_manager is None:
+            from streaming.manager import StreamManager
+
+            self._stream_manager = StreamManager()
+            await self._stream_manager.start()
+        config = StreamConfig(
+            stream_id="coinbase-0",
+            url=self.url,
+            symbols=list(self.symbols),
+            reconnect_delay=self.reconnect_delay,
+        )
+        conn = StreamConnection(config, self._stream_manager)
+        conn.add_handler(self._on_frame)
+        conn.set_subscription_factory(self._subscriptions)
+        conn.add_status_listener(self._on_status)
+        self._connection = conn
+        if not await conn.connect():
+            logger.warning("coinbase: first connect failed, retrying")
+
+    async def stop(self) -> None:
+        """Disconnect; sequence memory is kept in case the feed is started again."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._connection is not None:
+            await self._connection.disconnect()
+            self._connection = None
+        self._set_status(FeedStatus.DISCONNECTED)
+
+    def _subscriptions(self) -> list[dict[str, Any]]:
+        self._reconnected = set(self.symbols)
+        return [self.subscribe_message(self.symbols)] if self.symbols else []
+
+    def add_symbol(self, symbol: str) -> None:
+        """Track ``symbol``; while connected, subscribe its product at once."""
+        to_exchange_symbol(PriceFeedProvider.COINBASE, symbol)
+        if symbol not in self.symbols:
+            super().add_symbol(symbol)
+            self._send(self.subscribe_message([symbol]))
+
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop tracking ``symbol``; while connected, unsubscribe its product."""
+        if symbol in self.symbols:
+            super().remove_symbol(symbol)
+            self.confirmed.discard(symbol)
+            self._send(self.subscribe_message([symbol], "unsubscribe"))
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self._connection is not None and self.connected:
+            task = asyncio.ensure_future(self._connection.send_message(message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    # frames -----------------------------------------------------------------------
+    async def _on_frame(self, obj: Any) -> None:
+        try:
+            parsed = self.parse_ticker(obj)
+        except DataError as exc:
+            self.errors += 1
+            logger.warning("coinbase: bad frame: %s", exc)
+            return
+        if parsed is None:
+            self._on_control(obj)
+            return
+        update, sequence = parsed
+        if update.symbol not in self.symbols:
+            return
+        if self.accept_sequence(update.symbol, sequence, update.timestamp):
+            await self.dispatch(update)
+
+    def _on_control(self, obj: dict[str, Any]) -> None:
+        kind = obj.get("type")
+        if kind == "heartbeat":
+            symbol = from_exchange_symbol(
+                PriceFeedProvider.COINBASE, obj.get("product_id")
+            )
+            if symbol in self.symbols:
+                self.mark_alive(symbol)
+        elif kind == "subscriptions":
+            self._on_subscriptions(obj)
+
+    def _on_subscriptions(self, obj: dict[str, Any]) -> None:
+        """Record what the server confirmed and report products it refused."""
+        confirmed: set[str] = set()
+        for channel in obj.get("channels") or []:
+            if isinstance(channel, dict) and channel.get("name") == "ticker":
+                for product in channel.get("product_ids") or []:
+                    symbol = from_exchange_symbol(PriceFeedProvider.COINBASE, product)
+                    if symbol is not None:
+                        confirmed.add(symbol)
+        self.confirmed = confirmed
+        missing = sorted(set(self.symbols) - confirmed)
+        if missing:
+            logger.warning("coinbase: ticker not confirmed for %s", missing)
+
+    def _on_status(self, status: Any) -> None:
+        self._set_status(FeedStatus(getattr(status, "value", status)))
+
+    def status_info(self) -> dict[str, Any]:
+        info = super().status_info()
+        info["confirmed"] = sorted(self.confirmed)
+        return info
