@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -35,6 +36,23 @@ ALERT_RULE_FIELDS = frozenset(
 )
 
 
+DUPLICATE_HOLDING_MESSAGE = (
+    "You already hold {symbol}; edit the existing holding instead."
+)
+
+
+def _check_unique_symbol(holding: Holding) -> None:
+    """Report a duplicate on ``symbol`` (the model's constraint reports it globally)."""
+    duplicate = Holding.objects.filter(owner=holding.owner_id, symbol=holding.symbol)
+    if holding.pk is not None:
+        duplicate = duplicate.exclude(pk=holding.pk)
+    if duplicate.exists():
+        raise ValidationError(
+            {"symbol": DUPLICATE_HOLDING_MESSAGE.format(symbol=holding.symbol)},
+            code="duplicate",
+        )
+
+
 def _apply(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
@@ -52,6 +70,7 @@ def holding_create(
     cost_basis: Decimal | None = None,
 ) -> Holding:
     holding = Holding(owner=owner, symbol=symbol, amount=amount, cost_basis=cost_basis)
+    _check_unique_symbol(holding)
     holding.full_clean()
     holding.save()
     return holding
@@ -61,8 +80,9 @@ def holding_create(
 def holding_update(*, holding: Holding, data: dict[str, Any]) -> Holding:
     """Change symbol, amount and/or cost basis (only the keys given)."""
     _apply(holding, data, HOLDING_FIELDS)
+    _check_unique_symbol(holding)
     holding.full_clean()
-    holding.save()
+    holding.save(update_fields=[*data, "updated_at"])
     return holding
 
 
@@ -107,10 +127,14 @@ def alert_rule_update(*, rule: AlertRule, data: dict[str, Any]) -> AlertRule:
         for name in ("kind", "symbol", "threshold")
     )
     _apply(rule, data, ALERT_RULE_FIELDS)
+    fields = [*data, "updated_at"]
     if condition_changed:
         rule.last_condition_met = None
+        fields.append("last_condition_met")
     rule.full_clean()
-    rule.save()
+    # Only the edited fields: the alert engine owns trigger_count and
+    # last_triggered_at, and this instance may be older than its last firing.
+    rule.save(update_fields=fields)
     return rule
 
 
