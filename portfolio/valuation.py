@@ -66,11 +66,15 @@ def percent_str(value: Decimal | None) -> str | None:
 
 
 def parse_decimal(value: Any) -> Decimal | None:
-    """A finite Decimal from a price-dict field (string/int/Decimal), else None."""
-    if value is None or isinstance(value, (bool, float)):
+    """A finite Decimal from a price-dict field, else None.
+
+    Strings, ints and Decimals are exact; a float (e.g. a feed's
+    ``change_percent_24h``) is taken by its shortest repr, never its binary value.
+    """
+    if value is None or isinstance(value, bool):
         return None
     try:
-        result = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
     except (decimal.InvalidOperation, ValueError):
         return None
     return result if result.is_finite() else None

@@ -191,3 +191,15 @@ def test_price_entry_unpriced_and_priced():
     assert entry["price"] == "1.5"
     assert entry["change_percent_24h"] == "2.5000"
     assert entry["stale"] is False
+
+
+def test_parse_decimal_is_exact_and_forgiving():
+    from portfolio.valuation import parse_decimal
+
+    assert parse_decimal("0.1") == Decimal("0.1")
+    assert parse_decimal(2.5) == Decimal("2.5")
+    assert parse_decimal(0.1) == Decimal("0.1")  # repr, not binary expansion
+    assert parse_decimal("NaN") is None
+    assert parse_decimal("abc") is None
+    assert parse_decimal(True) is None
+    assert parse_decimal(None) is None
