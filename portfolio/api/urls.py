@@ -1,3 +1,28 @@
-"""REST API routes (filled in by the portfolio API work)."""
+"""REST API routes, mounted at /api/ (plus the OpenAPI schema and its docs)."""
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("holdings", views.HoldingViewSet, basename="holding")
+router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
+router.register("alerts", views.AlertViewSet, basename="alert")
+
+urlpatterns = [
+    path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
+    path(
+        "portfolio/history/",
+        views.PortfolioHistoryView.as_view(),
+        name="portfolio-history",
+    ),
+    path("prices/", views.PriceListView.as_view(), name="prices"),
+    path("streams/status/", views.StreamsStatusView.as_view(), name="streams-status"),
+    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    *router.urls,
+]

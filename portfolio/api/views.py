@@ -1,0 +1,285 @@
+"""Thin API views: parse input, call a selector or service, shape the output.
+
+Every queryset is scoped to ``request.user``: another user's object is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.authentication import (
+    BasicAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+)
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from streaming import price_cache
+
+from .. import history, selectors, services, valuation
+from ..models import Alert, AlertRule, Holding
+from . import serializers as s
+
+STREAMS_STATUS_KEY = "streams-status"
+
+
+class OwnedViewSetMixin:
+    """Objects of the requesting user only; ids are integers (anything else 404s)."""
+
+    lookup_value_regex = r"\d+"
+    model: type = Holding
+    request: Request
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.list_selector(owner=self.request.user)
+
+
+class HoldingViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
+    """Your holdings: one row per symbol."""
+
+    serializer_class = s.HoldingSerializer
+    model = Holding
+    list_selector = staticmethod(selectors.holding_list)
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.holding_create(
+            owner=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.holding_update(
+            holding=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.holding_delete(holding=instance)
+
+
+class AlertRuleViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
+    """Your alert rules (edge-triggered, with cooldown, optionally one-shot)."""
+
+    serializer_class = s.AlertRuleSerializer
+    model = AlertRule
+    list_selector = staticmethod(selectors.alert_rule_list)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.alert_rule_create(
+            owner=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.alert_rule_update(
+            rule=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.alert_rule_delete(rule=instance)
+
+
+class AlertViewSet(
+    OwnedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your triggered alerts: unacknowledged first, then newest first."""
+
+    serializer_class = s.AlertSerializer
+    model = Alert
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Alert.objects.none()
+        acknowledged = None
+        if self.action == "list":
+            query = s.AlertFilterSerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            acknowledged = query.validated_data["acknowledged"]
+        return selectors.alert_list(owner=self.request.user, acknowledged=acknowledged)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "acknowledged",
+                OpenApiTypes.BOOL,
+                description="true: acknowledged only; false: unacknowledged only.",
+            )
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        """Acknowledge one alert (idempotent)."""
+        alert = self.get_object()
+        services.alert_acknowledge(owner=request.user, alert_ids=[alert.pk])
+        alert.refresh_from_db()
+        return Response(s.AlertSerializer(alert).data)
+
+    @extend_schema(
+        operation_id="alerts_acknowledge_many",
+        request=s.AlertAcknowledgeSerializer,
+        responses=s.AcknowledgedCountSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="acknowledge")
+    def acknowledge_many(self, request: Request) -> Response:
+        """Acknowledge several of your alerts by id (idempotent)."""
+        body = s.AlertAcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        count = services.alert_acknowledge(
+            owner=request.user, alert_ids=body.validated_data["ids"]
+        )
+        return Response({"acknowledged": count})
+
+
+class PortfolioView(APIView):
+    """Live valuation of your holdings from the latest cached prices."""
+
+    @extend_schema(responses=s.PortfolioSummarySerializer)
+    def get(self, request: Request) -> Response:
+        holdings = list(selectors.holding_list(owner=request.user))
+        prices = price_cache.get_prices({h.symbol for h in holdings})
+        summary = valuation.portfolio_summary(
+            holdings=holdings,
+            prices=prices,
+            now=timezone.now(),
+            stale_after=settings.PRICE_STALE_AFTER,
+        )
+        return Response(summary)
+
+
+class PortfolioHistoryView(APIView):
+    """Your portfolio value over a range, at most ~300 points (real snapshots)."""
+
+    @extend_schema(
+        parameters=[s.HistoryQuerySerializer], responses=s.PortfolioHistorySerializer
+    )
+    def get(self, request: Request) -> Response:
+        query = s.HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        name = query.validated_data["range"]
+        end = timezone.now()
+        start = end - history.RANGES[name]
+        rows = selectors.snapshot_list(owner=request.user, since=start)
+        points = history.downsample(rows, start=start, end=end)
+        return Response(
+            {
+                "range": name,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "points": [
+                    {"timestamp": t.isoformat(), "value": valuation.decimal_str(v)}
+                    for t, v in points
+                ],
+            }
+        )
+
+
+class PriceListView(APIView):
+    """Latest price of every watched, held or priced symbol, with its age."""
+
+    @extend_schema(responses=s.PriceSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        priced = price_cache.get_all_prices()
+        symbols = (
+            set(settings.WATCH_SYMBOLS)
+            | set(selectors.held_symbols(owner=request.user))
+            | set(priced)
+        )
+        prices = {**priced, **price_cache.get_prices(symbols - set(priced))}
+        now = timezone.now()
+        return Response(
+            [
+                valuation.price_entry(
+                    symbol,
+                    prices.get(symbol),
+                    now=now,
+                    stale_after=settings.PRICE_STALE_AFTER,
+                )
+                for symbol in sorted(symbols)
+            ]
+        )
+
+
+class StreamsStatusView(APIView):
+    """Providers, stream metrics and bus stats as last stored by the feed worker."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses=s.StreamsStatusSerializer)
+    def get(self, request: Request) -> Response:
+        status_dict = cache.get(STREAMS_STATUS_KEY)
+        note = None
+        if status_dict is None:
+            note = "No status stored: the feed worker is not running or has not "
+            note += "reported yet."
+        return Response(
+            {"available": status_dict is not None, "note": note, "status": status_dict}
+        )
+
+
+class TokenView(APIView):
+    """Create (or return) your API token; DELETE revokes it at once."""
+
+    authentication_classes = [
+        SessionAuthentication,
+        BasicAuthentication,
+        TokenAuthentication,
+    ]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [permissions.AllowAny()]
+        return [permissions.IsAuthenticated()]
+
+    @extend_schema(
+        request=s.TokenRequestSerializer,
+        responses={200: s.TokenSerializer, 201: s.TokenSerializer},
+        description="Authenticated (session, basic or token): your token. "
+        "Otherwise send username and password.",
+    )
+    def post(self, request: Request) -> Response:
+        user = request.user if request.user.is_authenticated else self._credentials()
+        token, created = services.token_get_or_create(user=user)
+        return Response(
+            {"token": token.key, "created": created},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        if not services.token_revoke(user=request.user):
+            raise NotFound("You have no API token.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _credentials(self):
+        body = s.TokenRequestSerializer(data=self.request.data)
+        body.is_valid(raise_exception=True)
+        username = body.validated_data.get("username")
+        password = body.validated_data.get("password")
+        if not username or not password:
+            raise ValidationError(
+                {"non_field_errors": ["Log in, or send username and password."]}
+            )
+        user = authenticate(self.request, username=username, password=password)
+        if user is None:
+            raise ValidationError(
+                {"non_field_errors": ["Unable to log in with these credentials."]}
+            )
+        return user

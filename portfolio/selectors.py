@@ -1,0 +1,92 @@
+"""Reads of the portfolio domain, always scoped to an owner where it matters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+
+from .models import Alert, AlertRule, Holding, PortfolioSnapshot
+
+__all__ = [
+    "holding_list",
+    "holding_get",
+    "held_symbols",
+    "watched_symbols",
+    "alert_rule_list",
+    "alert_rule_get",
+    "enabled_alert_rules",
+    "alert_list",
+    "alert_get",
+    "unacknowledged_alerts",
+    "snapshot_list",
+]
+
+
+def holding_list(*, owner: AbstractBaseUser) -> QuerySet[Holding]:
+    return Holding.objects.filter(owner=owner).order_by("symbol")
+
+
+def holding_get(*, owner: AbstractBaseUser, pk: int) -> Holding | None:
+    return Holding.objects.filter(owner=owner, pk=pk).first()
+
+
+def held_symbols(*, owner: AbstractBaseUser | None = None) -> list[str]:
+    """Distinct held symbols, of one owner or of everybody."""
+    qs = Holding.objects.all() if owner is None else Holding.objects.filter(owner=owner)
+    return sorted(set(qs.values_list("symbol", flat=True)))
+
+
+def watched_symbols() -> list[str]:
+    """The configured WATCH_SYMBOLS plus every symbol anybody holds."""
+    return sorted(set(settings.WATCH_SYMBOLS) | set(held_symbols()))
+
+
+def alert_rule_list(*, owner: AbstractBaseUser) -> QuerySet[AlertRule]:
+    return AlertRule.objects.filter(owner=owner).order_by("-created_at", "-id")
+
+
+def alert_rule_get(*, owner: AbstractBaseUser, pk: int) -> AlertRule | None:
+    return AlertRule.objects.filter(owner=owner, pk=pk).first()
+
+
+def enabled_alert_rules() -> list[AlertRule]:
+    """Every enabled rule of every user, for the alert engine."""
+    return list(AlertRule.objects.filter(enabled=True).order_by("id"))
+
+
+def alert_list(
+    *, owner: AbstractBaseUser, acknowledged: bool | None = None
+) -> QuerySet[Alert]:
+    """Unacknowledged first, then newest first."""
+    qs = Alert.objects.filter(owner=owner)
+    if acknowledged is not None:
+        qs = qs.filter(acknowledged_at__isnull=not acknowledged)
+    is_acknowledged = ExpressionWrapper(
+        Q(acknowledged_at__isnull=False), output_field=BooleanField()
+    )
+    return qs.alias(is_acknowledged=is_acknowledged).order_by(
+        "is_acknowledged", "-triggered_at", "-id"
+    )
+
+
+def alert_get(*, owner: AbstractBaseUser, pk: int) -> Alert | None:
+    return Alert.objects.filter(owner=owner, pk=pk).first()
+
+
+def unacknowledged_alerts(*, owner: AbstractBaseUser) -> QuerySet[Alert]:
+    return alert_list(owner=owner, acknowledged=False)
+
+
+def snapshot_list(
+    *, owner: AbstractBaseUser, since: datetime
+) -> Iterable[tuple[datetime, object]]:
+    """``(taken_at, total_value)`` pairs since ``since``, oldest first."""
+    return (
+        PortfolioSnapshot.objects.filter(owner=owner, taken_at__gte=since)
+        .order_by("taken_at")
+        .values_list("taken_at", "total_value")
+    )
