@@ -7,24 +7,25 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from portfolio_site.asgi import application
+from streaming.rooms import group_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 
-
-async def test_round_trip_through_channel_layer():
-    communicator = WebsocketCommunicator(application, "/ws/stream/", headers=HEADERS)
-    connected, _ = await communicator.connect()
-    assert connected
+async def test_round_trip_through_channel_layer(connection_manager, ws_connect):
+    communicator = await ws_connect()
     try:
-        await communicator.send_json_to({"action": "ping"})
-        assert (await communicator.receive_json_from(timeout=5))["type"] == "pong"
-        layer = get_channel_layer()
-        await layer.group_send("system", {"type": "system.status", "data": {"ok": "yes"}})
+        await communicator.send_json_to({"action": "subscribe", "rooms": ["system"]})
+        assert (await communicator.receive_json_from(timeout=5))["data"]["event"] == (
+            "subscribed"
+        )
+        # A raw group_send on the layer, as another process would do it.
+        await get_channel_layer().group_send(
+            group_name("system"),
+            {"type": "room.frame", "room": "system", "text": '{"type":"system_status"}'},
+        )
         frame = await communicator.receive_json_from(timeout=5)
-        assert frame["type"] == "system_status"
-        assert frame["data"] == {"ok": "yes"}
+        assert frame == {"type": "system_status"}
     finally:
         await communicator.disconnect()
 
