@@ -119,6 +119,32 @@ class AlertEngine:
                 fired.append(alert)
         return fired
 
+    def price_may_fire(self, price: Mapping[str, Any]) -> bool:
+        """Pure pre-check: would this price change any rule's state?
+
+        Lets the worker call the database-touching :meth:`evaluate_price` only on
+        a crossing, not on every tick.
+        """
+        rules = self._by_symbol.get(price.get("symbol"))
+        if not rules:
+            return False
+        for rule in rules:
+            field = "price" if rule.kind in PRICE_KINDS else "change_percent_24h"
+            value = parse_decimal(price.get(field))
+            if value is not None and (
+                condition_met(rule.kind, value, rule.threshold) != rule.last_condition_met
+            ):
+                return True
+        return False
+
+    def portfolio_may_fire(self, user_id: int, total_value: Decimal) -> bool:
+        """Pure pre-check for :meth:`evaluate_portfolio` (see price_may_fire)."""
+        return any(
+            condition_met(rule.kind, total_value, rule.threshold)
+            != rule.last_condition_met
+            for rule in self._by_owner.get(user_id, ())
+        )
+
     def evaluate_portfolio(
         self, user_id: int, total_value: Decimal, *, now: datetime | None = None
     ) -> list[Alert]:

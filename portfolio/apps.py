@@ -5,3 +5,8 @@ class PortfolioConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "portfolio"
     verbose_name = "Portfolio"
+
+    def ready(self) -> None:
+        from . import realtime
+
+        realtime.connect()

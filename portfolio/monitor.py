@@ -123,6 +123,17 @@ class PortfolioMonitor:
         if symbol in self._positions:
             self._changed()
 
+    def on_prices(self, prices: list[Mapping[str, Any]]) -> None:
+        """Take a batch of chosen prices and recompute once (the worker's path)."""
+        touched = False
+        for price in prices:
+            symbol = price.get("symbol")
+            if symbol:
+                self._prices[symbol] = price
+                touched = touched or symbol in self._positions
+        if touched:
+            self._changed()
+
     def _on_update(self, update: Any) -> None:
         self.on_price(update.to_dict() if hasattr(update, "to_dict") else update)
 

@@ -90,3 +90,30 @@ def snapshot_list(
         .order_by("taken_at")
         .values_list("taken_at", "total_value")
     )
+
+
+def holdings_fingerprint() -> tuple:
+    """Changes whenever any holding is added, edited or deleted (cheap to poll)."""
+    from django.db.models import Count, Max
+
+    agg = Holding.objects.aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
+    return (agg["n"], agg["last"], agg["top"])
+
+
+def alert_rules_fingerprint() -> tuple:
+    """Changes whenever any alert rule is added, edited or deleted."""
+    from django.db.models import Count, Max
+
+    agg = AlertRule.objects.aggregate(
+        n=Count("id"), last=Max("updated_at"), top=Max("id")
+    )
+    return (agg["n"], agg["last"], agg["top"])
+
+
+def positions_by_owner() -> dict[int, dict[str, tuple]]:
+    """``{owner_id: {symbol: (amount, cost_basis)}}`` for every holding."""
+    positions: dict[int, dict[str, tuple]] = {}
+    rows = Holding.objects.values_list("owner_id", "symbol", "amount", "cost_basis")
+    for owner_id, symbol, amount, cost_basis in rows:
+        positions.setdefault(owner_id, {})[symbol] = (amount, cost_basis)
+    return positions

@@ -1,31 +1,31 @@
-"""`manage.py serve`: the embedded mode's single process (daphne on this app)."""
+"""`manage.py serve`: the embedded mode's single process (daphne + feeds)."""
 
 from __future__ import annotations
 
-import logging
+import asyncio
 
 from django.core.management.base import BaseCommand, CommandParser
 
-logger = logging.getLogger(__name__)
+from portfolio.runner import serve
+
+from ._options import add_feed_arguments, config_from_options
 
 
 class Command(BaseCommand):
     help = (
-        "Serve the app with daphne on HOST:PORT. Embedded mode: the price feeds "
-        "run in this same process unless --no-feeds is given."
+        "Serve the app with daphne on HOST:PORT and run the price feeds in this "
+        "same process (embedded mode), unless --no-feeds is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind.")
         parser.add_argument("--port", type=int, default=8000, help="Port to bind.")
+        parser.add_argument(
+            "--no-feeds", action="store_true",
+            help="Serve only (a separate run_feeds worker publishes prices).",
+        )
+        add_feed_arguments(parser)
 
-    def handle(self, *args, host: str, port: int, **options) -> None:
-        # daphne.server installs Twisted's asyncio reactor; import it first.
-        from daphne.endpoints import build_endpoint_description_strings
-        from daphne.server import Server
-
-        from portfolio_site.asgi import application
-
-        endpoints = build_endpoint_description_strings(host=host, port=port)
-        self.stdout.write(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)")
-        Server(application=application, endpoints=endpoints).run()
+    def handle(self, *args, host: str, port: int, no_feeds: bool, **options) -> None:
+        config = None if no_feeds else config_from_options(options)
+        asyncio.run(serve(host, port, config))

@@ -1,0 +1,47 @@
+"""Async entry points behind the thin ``run_feeds`` and ``serve`` commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from streaming.server import WebSocketServer
+
+from .worker import FeedWorker, WorkerConfig
+
+logger = logging.getLogger(__name__)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not main thread
+            pass
+
+
+async def run_worker(config: WorkerConfig) -> None:
+    """The scale-out worker: feeds → channel layer, until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    worker = FeedWorker(config)
+    await worker.run(stop)
+
+
+async def serve(host: str, port: int, config: WorkerConfig | None) -> None:
+    """The embedded mode: daphne and (unless ``config`` is None) the feeds, one process."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    server = WebSocketServer(host, port)
+    await server.start()
+    print(f"Serving on http://{host}:{server.port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        if config is None:
+            await stop.wait()
+        else:
+            await FeedWorker(config, publisher=server).run(stop)
+    finally:
+        await server.stop()
+    logger.info("Stopped cleanly.")

@@ -1,0 +1,109 @@
+"""A Redis lock with expiry so only one feed worker publishes at a time.
+
+The holder renews the lock every ``ttl / 3`` seconds; a standby polls and takes
+over when the holder dies and the key expires. Renewal is a compare-and-extend
+Lua script, so a worker that lost the lock (e.g. paused too long) cannot renew
+someone else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LeaderLock"]
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+class LeaderLock:
+    """Hold ``key`` in Redis while alive; ``lost`` is set if it slips away."""
+
+    def __init__(self, url: str, key: str, ttl: float = 10.0) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.from_url(url)
+        self.key = key
+        self.ttl = ttl
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lost = asyncio.Event()
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def try_acquire(self) -> bool:
+        ok = await self._redis.set(self.key, self.token, nx=True, px=int(self.ttl * 1000))
+        return bool(ok)
+
+    async def acquire(self, stop: asyncio.Event) -> bool:
+        """Wait as a standby until the lock is ours (True) or ``stop`` is set (False)."""
+        announced = False
+        while not stop.is_set():
+            try:
+                if await self.try_acquire():
+                    self.lost.clear()
+                    self._renewer = asyncio.create_task(self._renew_loop())
+                    return True
+                if not announced:
+                    holder = await self._redis.get(self.key)
+                    logger.warning(
+                        "Another worker (%s) holds %s; waiting as standby.",
+                        holder.decode() if holder else "?",
+                        self.key,
+                    )
+                    announced = True
+            except Exception:  # noqa: BLE001 - Redis down: keep waiting
+                logger.warning("Cannot reach Redis for the worker lock; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), self.ttl / 3)
+            except TimeoutError:
+                pass
+        return False
+
+    async def _renew_loop(self) -> None:
+        failures = 0
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                renewed = await self._redis.eval(
+                    _RENEW, 1, self.key, self.token, int(self.ttl * 1000)
+                )
+            except Exception:  # noqa: BLE001
+                failures += 1
+                logger.warning("Lock renewal failed (%d)", failures)
+                if failures * self.ttl / 3 < self.ttl:
+                    continue
+                renewed = 0
+            if not renewed:
+                logger.error("Lost the worker lock %s; stepping down.", self.key)
+                self.lost.set()
+                return
+            failures = 0
+
+    async def release(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
+            self._renewer = None
+        try:
+            await self._redis.eval(_RELEASE, 1, self.key, self.token)
+        except Exception:  # noqa: BLE001
+            logger.debug("lock release failed", exc_info=True)
+
+    async def close(self) -> None:
+        await self.release()
+        await self._redis.aclose()
