@@ -178,7 +178,12 @@ class FeedWorker:
             EventFilter(event_types={EventType.PRICE_UPDATE}),
             priority=5,
         )
-        await self._refresh(force=True)
+        self.symbols = set(self.config.symbols or self.config.watch_symbols)
+        try:
+            await self._refresh(force=True)
+        except Exception:  # noqa: BLE001 - database down at start: retried by the loop
+            logger.warning("Database unavailable at start; holdings load when it is back.",
+                           exc_info=True)
         self.manager = self._build_manager()
         await self.publisher.start()
         await self.manager.start()

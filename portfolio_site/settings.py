@@ -92,6 +92,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded mode writes from the server and the feed worker in one
     # process: WAL + IMMEDIATE transactions avoid "database is locked".
+    # A file, not memory, for the test database: tests start real server and
+    # worker processes that must see the same data.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / ".test-db.sqlite3")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,

@@ -1,0 +1,190 @@
+"""The feed worker end to end through the real channel layer and database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from portfolio import services
+from portfolio.models import Alert, AlertKind, PortfolioSnapshot
+from portfolio.worker import FeedWorker, WorkerConfig, parse_providers
+from streaming.feeds.base import PriceFeedProvider
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def config(**overrides) -> WorkerConfig:
+    base = WorkerConfig(
+        providers=[PriceFeedProvider.MOCK],
+        watch_symbols=["BTC"],
+        publish_interval=0.1,
+        stale_after=5,
+        startup_window=0,
+        snapshot_interval=0.5,
+        refresh_interval=0.2,
+        status_interval=0.3,
+        mock_interval=0.1,
+    )
+    for key, value in overrides.items():
+        setattr(base, key, value)
+    return base
+
+
+async def receive_until(comm, predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = await comm.receive_json_from(timeout=max(0.05, deadline - time.monotonic()))
+        if predicate(frame):
+            return frame
+    raise AssertionError("expected frame did not arrive")
+
+
+@pytest.fixture
+async def worker(connection_manager):
+    stop = asyncio.Event()
+    running = []
+
+    async def start(**overrides):
+        w = FeedWorker(config(**overrides))
+        task = asyncio.create_task(w.run(stop))
+        await asyncio.wait_for(w.started.wait(), 10)
+        running.append(task)
+        return w
+
+    yield start
+    stop.set()
+    await asyncio.gather(*running)
+
+
+def test_parse_providers():
+    assert parse_providers("binance, Coinbase") == [
+        PriceFeedProvider.BINANCE, PriceFeedProvider.COINBASE
+    ]
+    with pytest.raises(ValueError, match="Unknown price feed 'kraken'"):
+        parse_providers("kraken")
+
+
+async def test_prices_reach_a_client_labelled_mock(worker, ws_connect):
+    comm = await ws_connect()
+    await comm.send_json_to({"action": "subscribe", "rooms": ["prices.BTC", "system"]})
+    await worker()
+    frame = await receive_until(comm, lambda f: f["type"] == "price_update")
+    (btc,) = frame["data"]["prices"]
+    assert btc["symbol"] == "BTC" and btc["source"] == "mock"
+    Decimal(btc["price"])  # an exact decimal string
+    status = await receive_until(comm, lambda f: f["type"] == "system_status")
+    assert "mock" in status["data"]["providers"]
+    await comm.disconnect()
+
+
+async def test_holding_change_reaches_the_portfolio_frame(worker, ws_connect, user):
+    comm = await ws_connect(user)
+    await worker()
+    await sync_to_async(services.holding_create)(
+        owner=user, symbol="ETH", amount=Decimal("2")
+    )
+    frame = await receive_until(
+        comm,
+        lambda f: f["type"] == "portfolio_update"
+        and any(h["symbol"] == "ETH" and h["price"] for h in f["data"]["holdings"]),
+    )
+    (eth,) = frame["data"]["holdings"]
+    assert Decimal(eth["value"]) == Decimal(eth["price"]) * 2
+    assert eth["source"] == "mock" and eth["simulated"] is True
+    assert frame["room"] == f"portfolio.{user.pk}"
+    await comm.disconnect()
+
+
+async def test_snapshots_written(worker, user):
+    await sync_to_async(services.holding_create)(
+        owner=user, symbol="BTC", amount=Decimal("1")
+    )
+    await worker()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        count = await PortfolioSnapshot.objects.filter(owner=user).acount()
+        if count:
+            break
+        await asyncio.sleep(0.1)
+    snapshot = await PortfolioSnapshot.objects.filter(owner=user).afirst()
+    assert snapshot is not None and snapshot.total_value > 0
+
+
+async def test_alert_stored_then_delivered_then_on_reconnect_then_acked(
+    worker, ws_connect, user
+):
+    comm = await ws_connect(user)
+    rule = await sync_to_async(services.alert_rule_create)(
+        owner=user,
+        kind=AlertKind.PRICE_ABOVE, symbol="BTC", threshold=Decimal("1"),
+    )
+    await worker()
+    live = await receive_until(comm, lambda f: f["type"] == "alert")
+    stored = await Alert.objects.aget(pk=live["data"]["id"])
+    assert stored.rule_id == rule.pk and stored.acknowledged_at is None
+    assert live["room"] == f"alerts.{user.pk}"
+    await comm.disconnect()
+
+    # A browser that was closed sees the unacknowledged alert on connect.
+    again = await ws_connect(user)
+    missed = await receive_until(again, lambda f: f["type"] == "alert")
+    assert missed["data"]["id"] == stored.pk
+    # Stays quiet while the price stays above: still one alert.
+    await asyncio.sleep(0.5)
+    assert await Alert.objects.filter(rule=rule).acount() == 1
+
+    await again.send_to(text_data=json.dumps({"action": "ack", "alert_ids": [stored.pk]}))
+    ack = await receive_until(again, lambda f: f["data"].get("event") == "ack")
+    assert ack["data"]["acknowledged"] == 1
+    await stored.arefresh_from_db()
+    assert stored.acknowledged_at is not None
+    await again.disconnect()
+
+
+async def test_ack_refuses_bad_ids_and_other_users_alerts(
+    connection_manager, ws_connect, user, other_user
+):
+    rule = await sync_to_async(services.alert_rule_create)(
+        owner=user,
+        kind=AlertKind.PRICE_ABOVE, symbol="BTC", threshold=Decimal("1"),
+    )
+    alert = await Alert.objects.acreate(
+        rule=rule, owner=user, kind=rule.kind, symbol="BTC", threshold=Decimal("1"),
+        message="m", observed_value=Decimal("2"), triggered_at="2026-01-01T00:00Z",
+    )
+    bob = await ws_connect(other_user)
+    await bob.send_json_to({"action": "ack", "alert_ids": "all"})
+    assert (await bob.receive_json_from(timeout=5))["type"] == "error"
+    await bob.send_json_to({"action": "ack", "alert_ids": [alert.pk]})
+    reply = await bob.receive_json_from(timeout=5)
+    assert reply["data"]["acknowledged"] == 0
+    await alert.arefresh_from_db()
+    assert alert.acknowledged_at is None
+    await bob.disconnect()
+    anon = await ws_connect()
+    await anon.send_json_to({"action": "ack", "alert_ids": [alert.pk]})
+    assert (await anon.receive_json_from(timeout=5))["data"]["code"] == "forbidden"
+    await anon.disconnect()
+
+
+async def test_offline_start_falls_back_to_mock(worker, ws_connect, unused_tcp_port):
+    comm = await ws_connect()
+    await comm.send_json_to({"action": "subscribe", "rooms": ["prices", "system"]})
+    w = await worker(
+        providers=[PriceFeedProvider.BINANCE],
+        startup_window=0.3,
+        urls={PriceFeedProvider.BINANCE: f"ws://127.0.0.1:{unused_tcp_port}/stream"},
+    )
+    frame = await receive_until(comm, lambda f: f["type"] == "price_update")
+    assert {p["source"] for p in frame["data"]["prices"]} == {"mock"}
+    status = await receive_until(
+        comm, lambda f: f["type"] == "system_status" and f["data"]["mock_active"]
+    )
+    assert "SIMULATED" in status["data"]["message"]
+    assert w.mock is not None
+    await comm.disconnect()

@@ -1,0 +1,76 @@
+"""Conflation: newest price per symbol, at most once per interval, batched."""
+
+from __future__ import annotations
+
+import asyncio
+
+from streaming.publisher import ConflatingPublisher
+
+
+def price(symbol: str, value: str) -> dict:
+    return {"symbol": symbol, "price": value}
+
+
+async def test_first_price_goes_out_at_once_and_bursts_are_conflated():
+    batches: list[list[dict]] = []
+
+    async def sink(batch):
+        batches.append(batch)
+
+    publisher = ConflatingPublisher(sink, interval=0.2)
+    await publisher.start()
+    try:
+        publisher.offer(price("BTC", "1"))
+        await asyncio.sleep(0.05)
+        assert batches == [[price("BTC", "1")]]  # leading edge: no waiting
+        for value in ("2", "3", "4"):
+            publisher.offer(price("BTC", value))
+        publisher.offer(price("ETH", "10"))
+        await asyncio.sleep(0.05)
+        # ETH was never sent, so it leaves at once; BTC waits for its interval.
+        assert batches[1] == [price("ETH", "10")]
+        await asyncio.sleep(0.25)
+        assert batches[2] == [price("BTC", "4")]  # only the newest BTC
+        assert publisher.replaced == 2
+        assert publisher.published == 3
+    finally:
+        await publisher.stop()
+
+
+async def test_symbols_due_together_share_one_batch():
+    batches: list[list[dict]] = []
+
+    async def sink(batch):
+        batches.append(batch)
+
+    publisher = ConflatingPublisher(sink, interval=0.1)
+    await publisher.start()
+    try:
+        for symbol in ("A1", "B1", "C1"):
+            publisher.offer(price(symbol, "1"))
+        await asyncio.sleep(0.05)
+        assert len(batches) == 1 and [p["symbol"] for p in batches[0]] == ["A1", "B1", "C1"]
+    finally:
+        await publisher.stop()
+
+
+async def test_sink_failure_is_counted_and_publishing_continues():
+    calls = []
+
+    async def sink(batch):
+        calls.append(batch)
+        if len(calls) == 1:
+            raise RuntimeError("layer down")
+
+    publisher = ConflatingPublisher(sink, interval=0.05)
+    await publisher.start()
+    try:
+        publisher.offer(price("BTC", "1"))
+        await asyncio.sleep(0.03)
+        publisher.offer(price("ETH", "2"))
+        await asyncio.sleep(0.1)
+        assert publisher.sink_errors == 1
+        assert calls[-1] == [price("ETH", "2")]
+    finally:
+        await publisher.stop()
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "price-publisher"]
