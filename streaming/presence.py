@@ -54,16 +54,8 @@ class _Client:
     frames_sent: int = 0
 
 
-class _RedisPresence:
-    """Cross-process presence in Redis (sorted sets scored by expiry time)."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        import redis
-        import redis.asyncio as aioredis
-
-        self._url = url
-        self._aio = aioredis.from_url(url)
-        self._sync = redis.Redis.from_url(url)
+class _Keys:
+    def __init__(self, prefix: str) -> None:
         self._prefix = f"{prefix}:presence"
 
     def _clients_key(self) -> str:
@@ -74,6 +66,16 @@ class _RedisPresence:
 
     def _info_key(self, client_id: str) -> str:
         return f"{self._prefix}:client:{client_id}"
+
+
+class _RedisPresence(_Keys):
+    """Cross-process presence in Redis (sorted sets scored by expiry time)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis.asyncio as aioredis
+
+        super().__init__(prefix)
+        self._aio = aioredis.from_url(url)
 
     async def add(self, client_id: str, info: dict[str, str], rooms: set[str]) -> None:
         expiry = time.time() + PRESENCE_TTL
@@ -103,6 +105,19 @@ class _RedisPresence:
             pipe.zrem(self._room_key(room), client_id)
         await pipe.execute()
 
+    async def close(self) -> None:
+        await self._aio.aclose()
+
+
+class _PresenceReader(_Keys):
+    """Blocking reads of the presence sets, for the spec's synchronous counters."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        super().__init__(prefix)
+        self._sync = redis.Redis.from_url(url, socket_timeout=2)
+
     def count(self, room: str | None) -> int:
         key = self._clients_key() if room is None else self._room_key(room)
         return int(self._sync.zcount(key, time.time(), "+inf"))
@@ -112,10 +127,6 @@ class _RedisPresence:
         if not raw:
             return None
         return {k.decode(): v.decode() for k, v in raw.items()}
-
-    async def close(self) -> None:
-        await self._aio.aclose()
-        self._sync.close()
 
 
 class ConnectionManager:
@@ -131,6 +142,7 @@ class ConnectionManager:
         self._start_lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._presence: _RedisPresence | None = None
+        self._presence_reader: _PresenceReader | None = None
         self.frames_delivered = 0
         self.send_errors = 0
 
@@ -320,16 +332,24 @@ class ConnectionManager:
         self.frames_delivered += 1
         return True
 
-    # -- counts and info ----------------------------------------------------------------
+    # -- counts and info ----------------------------------------------------------
+    def _reader(self) -> _PresenceReader | None:
+        """Synchronous presence reads (any thread, even before the hub starts)."""
+        if not settings.REDIS_URL:
+            return None
+        if self._presence_reader is None:
+            self._presence_reader = _PresenceReader(
+                settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX
+            )
+        return self._presence_reader
+
     def get_client_count(self) -> int:
-        if self._presence is not None:
-            return self._presence.count(None)
-        return len(self._clients)
+        reader = self._reader()
+        return reader.count(None) if reader else len(self._clients)
 
     def get_room_client_count(self, room: str) -> int:
-        if self._presence is not None:
-            return self._presence.count(room)
-        return len(self._rooms.get(room, ()))
+        reader = self._reader()
+        return reader.count(room) if reader else len(self._rooms.get(room, ()))
 
     def get_local_client_count(self) -> int:
         return len(self._clients)
@@ -347,17 +367,12 @@ class ConnectionManager:
                 "channel_name": getattr(client.socket, "channel_name", None),
                 "local": True,
             }
-        if self._presence is not None:
-            info = self._presence.info(client_id)
-            if info is None:
-                return None
-            user = info.get("user_id") or None
-            return {
-                **info,
-                "user_id": int(user) if user else None,
-                "local": False,
-            }
-        return None
+        reader = self._reader()
+        info = reader.info(client_id) if reader else None
+        if info is None:
+            return None
+        user = info.get("user_id") or None
+        return {**info, "user_id": int(user) if user else None, "local": False}
 
     def _info_fields(self, client_id: str) -> dict[str, str]:
         client = self._clients[client_id]

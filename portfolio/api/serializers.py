@@ -234,10 +234,17 @@ class PriceSerializer(PriceStatusSerializer):
     volume_24h = _dec()
 
 
+class ConnectionsSerializer(serializers.Serializer):
+    clients = serializers.IntegerField(help_text="WebSocket clients on every server.")
+    rooms = serializers.DictField(child=serializers.IntegerField())
+    this_process = serializers.IntegerField()
+
+
 class StreamsStatusSerializer(serializers.Serializer):
     available = serializers.BooleanField()
     note = serializers.CharField(allow_null=True)
     status = serializers.DictField(allow_null=True)
+    connections = ConnectionsSerializer()
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -229,8 +229,22 @@ class StreamsStatusView(APIView):
         if status_dict is None:
             note = "No status stored: the feed worker is not running or has not "
             note += "reported yet."
+        from streaming.presence import get_connection_manager
+        from streaming.rooms import PRICES, SYSTEM
+
+        manager = get_connection_manager()
+        connections = {
+            "clients": manager.get_client_count(),
+            "rooms": {room: manager.get_room_client_count(room) for room in (PRICES, SYSTEM)},
+            "this_process": manager.get_local_client_count(),
+        }
         return Response(
-            {"available": status_dict is not None, "note": note, "status": status_dict}
+            {
+                "available": status_dict is not None,
+                "note": note,
+                "status": status_dict,
+                "connections": connections,
+            }
         )
 
 
