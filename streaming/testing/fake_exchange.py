@@ -310,7 +310,8 @@ class FakeBinance(FakeExchange):
             streams = [s for s in parts.path.removeprefix("/ws").split("/") if s]
             combined = False
         # Like Binance, unknown streams in the URL are accepted and stay silent.
-        return _Client(ws, path, streams=streams[: self.MAX_STREAMS], combined=combined)
+        streams = [s for s in streams if self._valid_stream(s)][: self.MAX_STREAMS]
+        return _Client(ws, path, streams=streams, combined=combined)
 
     async def _serve(self, client: _Client) -> None:
         async for raw in client.ws:
