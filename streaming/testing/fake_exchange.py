@@ -227,6 +227,11 @@ class FakeExchange:
     async def emit(self, symbol: str, **kwargs: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    async def broadcast(self, frame: Any) -> None:
+        """Send any frame (an error, garbage) to every socket, as text JSON."""
+        for client in list(self._clients):
+            await self._send(client, frame)
+
     # plumbing -------------------------------------------------------------------
     def _process_request(
         self, ws: ServerConnection, request: Request
