@@ -369,8 +369,10 @@ class BinancePriceFeed(BasePriceFeed):
             overall = FeedStatus.CONNECTED
         elif FeedStatus.ERROR in statuses:
             overall = FeedStatus.ERROR
-        elif statuses & {FeedStatus.CONNECTING, FeedStatus.RECONNECTING}:
+        elif FeedStatus.RECONNECTING in statuses:
             overall = FeedStatus.RECONNECTING
+        elif FeedStatus.CONNECTING in statuses:
+            overall = FeedStatus.CONNECTING  # first attempt, not a reconnect
         else:
             overall = FeedStatus.DISCONNECTED
         self._set_status(overall)

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from streaming.feeds.base import DataSource, PriceUpdate
+from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
 from streaming.feeds.binance import BinancePriceFeed
 from streaming.feeds.coinbase import CoinbasePriceFeed
-from streaming.feeds.manager import PriceFeedManager
+from streaming.feeds.manager import PriceFeedManager, default_feed_factory
 from streaming.testing import FakeBinance, FakeCoinbase
 
 from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until
@@ -101,3 +101,12 @@ async def test_killed_primary_restarts_and_serves_again(fakes, running):
     await wait_until(lambda: serving(manager, "binance") == SYMBOLS, 5)
     last = manager.get_last_update_time("BTC")
     assert last is not None and last.tzinfo is not None
+
+
+def test_default_factory_uses_url_settings(settings):
+    settings.BINANCE_WS_URL = "ws://127.0.0.1:9443"
+    settings.COINBASE_WS_URL = "ws://127.0.0.1:9444"
+    binance = default_feed_factory(PriceFeedProvider.BINANCE, ["BTC"])
+    coinbase = default_feed_factory(PriceFeedProvider.COINBASE, ["BTC"])
+    assert binance.url == "ws://127.0.0.1:9443/stream"
+    assert coinbase.url == "ws://127.0.0.1:9444"
