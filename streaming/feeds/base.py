@@ -124,6 +124,8 @@ class BasePriceFeed:
         self.last_price: dict[str, PriceUpdate] = {}
         self.last_seen: dict[str, float] = {}
         self.connected_since: datetime | None = None
+        #: Symbols the exchange refused (not listed there), reported in status.
+        self.unsupported: set[str] = set()
         self._status = FeedStatus.DISCONNECTED
         self._handlers: list[PriceHandler] = []
         self._status_listeners: list[FeedStatusListener] = []
@@ -203,8 +205,19 @@ class BasePriceFeed:
             "out_of_order": self.out_of_order,
             "handler_errors": self.handler_errors,
             "symbols": list(self.symbols),
+            "unsupported": sorted(self.unsupported),
             "last_update": {s: t.isoformat() for s, t in self.last_update.items()},
         }
+
+    def mark_unsupported(self, symbol: str, reason: str) -> None:
+        """Stop tracking a symbol the exchange refused, and say so in status."""
+        if symbol in self.symbols:
+            logger.warning(
+                "%s feed: %s is not supported: %s", self.provider.value, symbol, reason
+            )
+            # the base method: nothing to unsubscribe on the exchange
+            BasePriceFeed.remove_symbol(self, symbol)
+            self.unsupported.add(symbol)
 
     # hot path -------------------------------------------------------------------
     def mark_alive(self, symbol: str) -> None:

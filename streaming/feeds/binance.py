@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from streaming.exceptions import ConfigurationError, DataError
+from streaming.exceptions import ConnectionError as StreamConnectionError
 from streaming.feeds.base import (
     BasePriceFeed,
     DataSource,
@@ -29,7 +33,7 @@ from streaming.feeds.base import (
 from streaming.feeds.parsing import decimal_field, epoch_ms, loads, require_mapping
 from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
 
-__all__ = ["BinancePriceFeed", "is_server_shutdown", "BINANCE_URL"]
+__all__ = ["BinancePriceFeed", "is_server_shutdown", "BINANCE_URL", "stream_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +41,25 @@ BINANCE_URL = "wss://stream.binance.com:9443/stream"
 #: Binance: at most 1024 streams per connection, 5 incoming messages per second.
 MAX_STREAMS_PER_CONNECTION = 1024
 MAX_MESSAGES_PER_SECOND = 5
+#: What we send: one below the limit, so a ping or network jitter that bunches
+#: two frames together never trips Binance's disconnect.
+SEND_RATE = MAX_MESSAGES_PER_SECOND - 1
 #: Binance cuts connections at 24 h; reconnect on our terms a little earlier.
 MAX_CONNECTION_AGE = 23.5 * 3600
 _REPLY_KEYS = {"result", "error", "code"}
+_STREAM_IN_MSG = re.compile(r"[a-z0-9]+@[a-zA-Z0-9_]+")
+
+
+def stream_url(base: str) -> str:
+    """The combined-stream endpoint for ``base`` (e.g. the BINANCE_WS_URL setting).
+
+    A base without a path (``wss://stream.binance.com:9443``) gets ``/stream``;
+    a base with a path is used as given.
+    """
+    parts = urlsplit(base)
+    if parts.path in ("", "/"):
+        parts = parts._replace(path="/stream")
+    return urlunsplit(parts)
 
 
 def is_server_shutdown(obj: Any) -> bool:
@@ -74,15 +94,22 @@ class BinancePriceFeed(BasePriceFeed):
         max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION,
         max_connection_age: float | None = MAX_CONNECTION_AGE,
         reconnect_delay: float = 1.0,
+        max_reconnect_delay: float = 60.0,
+        reconnect_attempts: int | None = None,
+        heartbeat_interval: float = 30.0,
         stream_manager: Any = None,
     ) -> None:
         for symbol in symbols:
             binance_stream_name(symbol)  # ConfigurationError for unsupported symbols
         super().__init__(PriceFeedProvider.BINANCE, symbols)
-        self.url = url
+        self.url = stream_url(url)
         self.max_streams = max_streams_per_connection
         self.max_connection_age = max_connection_age
         self.reconnect_delay = reconnect_delay
+        self.max_reconnect_delay = max_reconnect_delay
+        # A price feed never gives up: None retries for ever (backoff capped).
+        self.reconnect_attempts = reconnect_attempts or sys.maxsize
+        self.heartbeat_interval = heartbeat_interval
         self.failed_requests = 0
         self._stream_manager = stream_manager
         self._shards: list[_Shard] = []
@@ -157,8 +184,10 @@ class BinancePriceFeed(BasePriceFeed):
     async def stop(self) -> None:
         """Close every connection and forget pending requests."""
         self._running = False
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for shard in self._shards:
             if shard.connection is not None:
                 await shard.connection.disconnect()
@@ -183,7 +212,10 @@ class BinancePriceFeed(BasePriceFeed):
             url=url,
             symbols=list(streams),
             reconnect_delay=self.reconnect_delay,
-            rate_limit=MAX_MESSAGES_PER_SECOND,
+            max_reconnect_delay=self.max_reconnect_delay,
+            reconnect_attempts=self.reconnect_attempts,
+            heartbeat_interval=self.heartbeat_interval,
+            rate_limit=SEND_RATE,
         )
         conn = StreamConnection(
             config, self._stream_manager, max_connection_age=self.max_connection_age
@@ -246,7 +278,11 @@ class BinancePriceFeed(BasePriceFeed):
             if queued and shard.status is FeedStatus.CONNECTED:
                 params = list(queued)
                 queued.clear()
-                await shard.connection.send_message(self._request(method, params))
+                try:
+                    await shard.connection.send_message(self._request(method, params))
+                except StreamConnectionError:
+                    # the next connect reconciles from shard.streams
+                    logger.info("%s: closed before %s", shard.stream_id, method)
 
     def _resubscribe(self, shard: _Shard) -> list[dict[str, Any]]:
         """Sent after every (re)connect: reconcile URL streams with wanted ones."""
@@ -261,6 +297,11 @@ class BinancePriceFeed(BasePriceFeed):
             messages.append(self._request("SUBSCRIBE", subscribe))
         if unsubscribe:
             messages.append(self._request("UNSUBSCRIBE", unsubscribe))
+        checked = [s for s in shard.url_streams if s in wanted]
+        if checked:
+            # Binance accepts unknown streams in the URL silently: ask what is live.
+            messages.append(self._request("LIST_SUBSCRIPTIONS", checked))
+            messages[-1].pop("params")
         return messages
 
     # frames -----------------------------------------------------------------------
@@ -285,10 +326,35 @@ class BinancePriceFeed(BasePriceFeed):
         request = self._pending.pop(obj["id"], None)
         error = obj.get("error") or obj.get("msg")
         if error is None and "result" in obj:
+            if request is not None and request[0] == "LIST_SUBSCRIPTIONS":
+                live = obj["result"] if isinstance(obj["result"], list) else []
+                for stream in request[1]:
+                    if stream not in live and stream in shard.streams:
+                        self._refuse(shard, stream, "not listed by the exchange")
             return
         self.failed_requests += 1
         self.errors += 1
         logger.warning("%s: request %s failed: %s", shard.stream_id, request, error)
+        if request is not None and request[0] == "SUBSCRIBE":
+            self._retry_subscribe(shard, request[1], str(error))
+
+    def _retry_subscribe(self, shard: _Shard, params: list[str], error: str) -> None:
+        """Binance refuses a whole SUBSCRIBE for one bad stream: report that one
+        (all when the message names none) and subscribe the rest again."""
+        named = [p for p in params if p in _STREAM_IN_MSG.findall(error)]
+        for stream in named or params:
+            self._refuse(shard, stream, error)
+        rest = [p for p in params if p in shard.streams and p not in named]
+        if named and rest:
+            shard.to_subscribe.extend(rest)
+            self._spawn(self._flush(shard))
+
+    def _refuse(self, shard: _Shard, stream: str, reason: str) -> None:
+        if stream in shard.streams:
+            shard.streams.remove(stream)
+        symbol = from_exchange_symbol(PriceFeedProvider.BINANCE, stream.split("@")[0])
+        if symbol is not None:
+            self.mark_unsupported(symbol, reason)
 
     def _on_status(self, shard: _Shard, status: Any) -> None:
         shard.status = FeedStatus(getattr(status, "value", status))
@@ -303,8 +369,10 @@ class BinancePriceFeed(BasePriceFeed):
             overall = FeedStatus.CONNECTED
         elif FeedStatus.ERROR in statuses:
             overall = FeedStatus.ERROR
-        elif statuses & {FeedStatus.CONNECTING, FeedStatus.RECONNECTING}:
+        elif FeedStatus.RECONNECTING in statuses:
             overall = FeedStatus.RECONNECTING
+        elif FeedStatus.CONNECTING in statuses:
+            overall = FeedStatus.CONNECTING  # first attempt, not a reconnect
         else:
             overall = FeedStatus.DISCONNECTED
         self._set_status(overall)

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import sys
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from streaming.exceptions import ConnectionError as StreamConnectionError
 from streaming.exceptions import DataError
 from streaming.feeds.base import (
     BasePriceFeed,
@@ -45,6 +48,7 @@ logger = logging.getLogger(__name__)
 COINBASE_URL = "wss://ws-feed.exchange.coinbase.com"
 CHANNELS = ["ticker", "heartbeat"]
 PERCENT_QUANTUM = Decimal("0.0001")
+_PRODUCT_IN_REASON = re.compile(r"[A-Z0-9]+-[A-Z0-9]+")
 _NO_PRICE = frozenset({"heartbeat", "subscriptions", "last_match", "match"})
 
 
@@ -64,6 +68,9 @@ class CoinbasePriceFeed(BasePriceFeed):
         *,
         url: str = COINBASE_URL,
         reconnect_delay: float = 1.0,
+        max_reconnect_delay: float = 60.0,
+        reconnect_attempts: int | None = None,
+        heartbeat_interval: float = 30.0,
         stream_manager: Any = None,
     ) -> None:
         for symbol in symbols:
@@ -71,6 +78,10 @@ class CoinbasePriceFeed(BasePriceFeed):
         super().__init__(PriceFeedProvider.COINBASE, symbols)
         self.url = url
         self.reconnect_delay = reconnect_delay
+        self.max_reconnect_delay = max_reconnect_delay
+        # A price feed never gives up: None retries for ever (backoff capped).
+        self.reconnect_attempts = reconnect_attempts or sys.maxsize
+        self.heartbeat_interval = heartbeat_interval
         self.confirmed: set[str] = set()
         self._stream_manager = stream_manager
         self._connection: Any = None
@@ -182,6 +193,9 @@ class CoinbasePriceFeed(BasePriceFeed):
             url=self.url,
             symbols=list(self.symbols),
             reconnect_delay=self.reconnect_delay,
+            max_reconnect_delay=self.max_reconnect_delay,
+            reconnect_attempts=self.reconnect_attempts,
+            heartbeat_interval=self.heartbeat_interval,
         )
         conn = StreamConnection(config, self._stream_manager)
         conn.add_handler(self._on_frame)
@@ -193,8 +207,10 @@ class CoinbasePriceFeed(BasePriceFeed):
 
     async def stop(self) -> None:
         """Disconnect; sequence memory is kept in case the feed is started again."""
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._connection is not None:
             await self._connection.disconnect()
             self._connection = None
@@ -220,9 +236,17 @@ class CoinbasePriceFeed(BasePriceFeed):
 
     def _send(self, message: dict[str, Any]) -> None:
         if self._connection is not None and self.connected:
-            task = asyncio.ensure_future(self._connection.send_message(message))
+            task = asyncio.ensure_future(self._send_now(self._connection, message))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _send_now(connection: Any, message: dict[str, Any]) -> None:
+        try:
+            await connection.send_message(message)
+        except StreamConnectionError:
+            # the next connect subscribes the feed's current symbols
+            logger.info("coinbase: closed before %s", message.get("type"))
 
     # frames -----------------------------------------------------------------------
     async def _on_frame(self, obj: Any) -> None:
@@ -231,6 +255,8 @@ class CoinbasePriceFeed(BasePriceFeed):
         except DataError as exc:
             self.errors += 1
             logger.warning("coinbase: bad frame: %s", exc)
+            if isinstance(obj, dict) and obj.get("type") == "error":
+                self._on_error(obj)
             return
         if parsed is None:
             self._on_control(obj)
@@ -251,6 +277,19 @@ class CoinbasePriceFeed(BasePriceFeed):
                 self.mark_alive(symbol)
         elif kind == "subscriptions":
             self._on_subscriptions(obj)
+
+    def _on_error(self, obj: dict[str, Any]) -> None:
+        """Coinbase refuses a whole subscribe for one unknown product: report it
+        and subscribe the remaining products again."""
+        reason = str(obj.get("reason") or "")
+        refused = []
+        for product in _PRODUCT_IN_REASON.findall(reason):
+            symbol = from_exchange_symbol(PriceFeedProvider.COINBASE, product)
+            if symbol in self.symbols:
+                refused.append(symbol)
+                self.mark_unsupported(symbol, reason)
+        if refused and self.symbols:
+            self._send(self.subscribe_message(self.symbols))
 
     def _on_subscriptions(self, obj: dict[str, Any]) -> None:
         """Record what the server confirmed and report products it refused."""

@@ -47,20 +47,37 @@ FeedFactory = Callable[[PriceFeedProvider, list[str]], BasePriceFeed]
 def default_feed_factory(
     provider: PriceFeedProvider, symbols: list[str]
 ) -> BasePriceFeed:
-    """Build the real feed class for ``provider`` with default settings."""
+    """Build the real feed class for ``provider``.
+
+    The URLs come from the ``BINANCE_WS_URL``/``COINBASE_WS_URL`` Django settings
+    when they are configured, so a deployment can point at a local fake exchange.
+    """
     if provider is PriceFeedProvider.BINANCE:
-        from streaming.feeds.binance import BinancePriceFeed
+        from streaming.feeds.binance import BINANCE_URL, BinancePriceFeed
 
-        return BinancePriceFeed(symbols)
+        return BinancePriceFeed(symbols, url=_setting("BINANCE_WS_URL", BINANCE_URL))
     if provider is PriceFeedProvider.COINBASE:
-        from streaming.feeds.coinbase import CoinbasePriceFeed
+        from streaming.feeds.coinbase import COINBASE_URL, CoinbasePriceFeed
 
-        return CoinbasePriceFeed(symbols)
+        url = _setting("COINBASE_WS_URL", COINBASE_URL)
+        return CoinbasePriceFeed(symbols, url=url)
     if provider is PriceFeedProvider.MOCK:
         from streaming.feeds.mock import MockPriceFeed
 
         return MockPriceFeed(symbols)
     raise ConfigurationError(f"unknown provider {provider!r}")
+
+
+def _setting(name: str, default: str) -> str:
+    """A Django setting when Django is configured, else ``default``."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            return getattr(settings, name, None) or default
+    except ImportError:
+        pass
+    return default
 
 
 @dataclass(slots=True, eq=False)
@@ -173,8 +190,10 @@ class PriceFeedManager:
             await asyncio.gather(checker, return_exceptions=True)
         for entry in self._entries:
             await entry.feed.stop()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # queries ----------------------------------------------------------------------
     def get_last_update_time(self, symbol: str) -> datetime | None:
@@ -199,6 +218,7 @@ class PriceFeedManager:
                 "errors": feed.errors,
                 "out_of_order": feed.out_of_order,
                 "symbols": list(feed.symbols),
+                "unsupported": sorted(getattr(feed, "unsupported", ())),
                 "is_primary": entry.is_primary,
                 "serving": sorted(serving[id(entry)]),
             }

@@ -84,12 +84,13 @@ def test_resubscribe_reconciles_url_streams():
     shard.streams.remove("btcusdt@ticker")
     shard.streams.append("solusdt@ticker")
     messages = feed._resubscribe(shard)
-    assert [(m["method"], m["params"]) for m in messages] == [
+    assert [(m["method"], m.get("params")) for m in messages] == [
         ("SUBSCRIBE", ["solusdt@ticker"]),
         ("UNSUBSCRIBE", ["btcusdt@ticker"]),
+        ("LIST_SUBSCRIPTIONS", None),  # checks the URL streams are live
     ]
     shard.streams[:] = list(shard.url_streams)
-    assert feed._resubscribe(shard) == []
+    assert [m["method"] for m in feed._resubscribe(shard)] == ["LIST_SUBSCRIPTIONS"]
 
 
 async def test_frames_dispatch_count_errors_and_reconnect_on_shutdown():

@@ -174,6 +174,7 @@ async def test_provider_status_fields(setup):
         "errors": 1,
         "out_of_order": 2,
         "symbols": ["BTC", "ETH"],
+        "unsupported": [],
         "is_primary": True,
         "serving": ["BTC"],
     }
