@@ -188,3 +188,49 @@ async def test_offline_start_falls_back_to_mock(worker, ws_connect, unused_tcp_p
     assert "SIMULATED" in status["data"]["message"]
     assert w.mock is not None
     await comm.disconnect()
+
+
+async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_connect):
+    from streaming.testing import FakeBinance
+
+    fake = FakeBinance(["BTC"])
+    await fake.start()
+    port = fake.port
+    await fake.stop()  # offline at start
+    comm = await ws_connect()
+    await comm.send_json_to({"action": "subscribe", "rooms": ["prices", "system"]})
+    w = await worker(
+        providers=[PriceFeedProvider.BINANCE],
+        startup_window=0.3,
+        urls={PriceFeedProvider.BINANCE: f"ws://127.0.0.1:{port}"},
+    )
+    await receive_until(
+        comm,
+        lambda f: f["type"] == "price_update"
+        and f["data"]["prices"][0]["source"] == "mock",
+    )
+    await fake.start()  # the exchange comes back on the same port
+    try:
+        await fake.wait_clients(1, timeout=15)
+        await fake.emit("BTC", price=Decimal("70000.01"))
+        live = await receive_until(
+            comm,
+            lambda f: f["type"] == "price_update"
+            and f["data"]["prices"][0]["source"] == "binance",
+            timeout=15,
+        )
+        assert Decimal(live["data"]["prices"][0]["price"]) == Decimal("70000.01")
+        assert w.mock is None and w.mock_retired
+        status = await receive_until(
+            comm, lambda f: f["type"] == "system_status" and not f["data"]["mock_active"]
+        )
+        assert "simulated prices stopped" in status["data"]["message"]
+        # No simulated price after the real one.
+        await asyncio.sleep(0.5)
+        while not await comm.receive_nothing(timeout=0.05):
+            frame = await comm.receive_json_from()
+            if frame["type"] == "price_update":
+                assert {p["source"] for p in frame["data"]["prices"]} == {"binance"}
+    finally:
+        await comm.disconnect()
+        await fake.close()
