@@ -22,12 +22,17 @@ def validate_symbol(value: str) -> None:
         )
 
 
+def _show(value: Decimal) -> str:
+    """-1.000000000000000000 → -1 (no exponent)."""
+    return format(value.normalize(), "f")
+
+
 def validate_positive(value: Decimal) -> None:
     if value is not None and value <= 0:
         raise ValidationError(
             "Must be greater than 0 (got %(value)s).",
             code="not_positive",
-            params={"value": value},
+            params={"value": _show(value)},
         )
 
 
@@ -36,7 +41,7 @@ def validate_not_negative(value: Decimal) -> None:
         raise ValidationError(
             "Must not be negative (got %(value)s).",
             code="negative",
-            params={"value": value},
+            params={"value": _show(value)},
         )
 
 
@@ -45,5 +50,5 @@ def validate_not_absurd(value: Decimal) -> None:
         raise ValidationError(
             "Must be at most 10^15 in absolute value (got %(value)s).",
             code="too_large",
-            params={"value": value},
+            params={"value": _show(value)},
         )
