@@ -330,7 +330,7 @@ class FeedWorker:
                 except Exception:  # noqa: BLE001 - layer down: next update will do
                     logger.warning("portfolio update for user %s failed", user_id,
                                    exc_info=True)
-                total = summary["totals"]["value"]
+                total = complete_total(summary)
                 if total is not None and self.engine.portfolio_may_fire(
                     user_id, Decimal(total)
                 ):
@@ -482,7 +482,7 @@ class FeedWorker:
             rows = []
             now = datetime.now(UTC)
             for user_id, monitor in list(self.monitors.items()):
-                total = monitor.get_holdings_summary()["totals"]["value"]
+                total = complete_total(monitor.get_holdings_summary())
                 if total is not None:
                     rows.append(PortfolioSnapshot(
                         owner_id=user_id, total_value=Decimal(total), taken_at=now))
@@ -549,6 +549,18 @@ class FeedWorker:
                 )
                 self._published_minute = 0
                 last_log = time.monotonic()
+
+
+def complete_total(summary: dict[str, Any]) -> str | None:
+    """The total value only when every holding is priced.
+
+    A partial total (some holdings without a price yet) must neither fire a
+    portfolio alert nor enter the value history as a dip.
+    """
+    totals = summary["totals"]
+    if not totals["priced_count"] or totals["unpriced_count"]:
+        return None
+    return totals["value"]
 
 
 def _fingerprints() -> tuple[tuple, tuple]:

@@ -106,3 +106,30 @@ def test_stale_flag(monitor):
 
 async def test_stop_without_start_is_a_noop(monitor):
     await monitor.stop_monitoring()
+
+
+async def test_start_monitoring_with_the_mock_feed_values_holdings():
+    import asyncio
+
+    from streaming import PriceFeedProvider
+
+    from portfolio.monitor import PortfolioMonitor
+
+    monitor = PortfolioMonitor(stale_after=5)
+    monitor.add_holding("BTC", Decimal("2"))
+    seen = []
+    monitor.add_value_change_handler(seen.append)
+    await monitor.start_monitoring(PriceFeedProvider.MOCK)
+    try:
+        for _ in range(60):
+            if monitor.get_holdings_summary()["totals"]["priced_count"]:
+                break
+            await asyncio.sleep(0.05)
+        summary = monitor.get_holdings_summary()
+        (btc,) = summary["holdings"]
+        assert btc["source"] == "mock"
+        assert Decimal(btc["value"]) == Decimal(btc["price"]) * 2
+        assert monitor.get_current_value() == Decimal(btc["value"])
+        assert seen
+    finally:
+        await monitor.stop_monitoring()

@@ -234,3 +234,15 @@ async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_conn
     finally:
         await comm.disconnect()
         await fake.close()
+
+
+def test_partial_totals_neither_alert_nor_snapshot():
+    from portfolio.worker import complete_total
+
+    def summary(priced, unpriced, value="5"):
+        return {"totals": {"priced_count": priced, "unpriced_count": unpriced,
+                           "value": value}}
+
+    assert complete_total(summary(2, 0)) == "5"
+    assert complete_total(summary(1, 1)) is None
+    assert complete_total(summary(0, 0, "0")) is None
