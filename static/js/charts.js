@@ -8,9 +8,12 @@
                 "#8247e5", "#23292f", "#00aae4", "#ff007a"];
   var MAX_LIVE_POINTS = 600;
 
-  function timeLabel(ms, range) {
+  function timeLabel(ms, range, span) {
     var d = new Date(ms);
-    if (range === "1h" || range === "24h") {
+    if (span < 2 * 3600 * 1000) {
+      return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    }
+    if (range === "1h" || range === "24h" || span < 36 * 3600 * 1000) {
       return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     }
     return d.toLocaleDateString([], { month: "short", day: "numeric" });
@@ -41,7 +44,7 @@
           } }
         },
         scales: {
-          x: { type: "linear", ticks: { maxTicksLimit: 6, callback: function (v) { return timeLabel(v, self.range); } } },
+          x: { type: "linear", ticks: { maxTicksLimit: 6, callback: function (v) { return timeLabel(v, self.range, self.span()); } } },
           y: { ticks: { maxTicksLimit: 6, callback: function (v) { return "$" + Number(v).toLocaleString(); } } }
         }
       }
@@ -65,6 +68,11 @@
     this.points.push({ x: x, y: Dec.toNumber(value), s: value });
     if (this.points.length > MAX_LIVE_POINTS) this.points.shift();
     this.chart.update("none");
+  };
+
+  ValueChart.prototype.span = function () {
+    var n = this.points.length;
+    return n > 1 ? this.points[n - 1].x - this.points[0].x : 0;
   };
 
   ValueChart.prototype.count = function () { return this.points.length; };

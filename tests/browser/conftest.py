@@ -26,8 +26,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+]
 START_TIMEOUT = 40.0
 
 
@@ -69,7 +73,9 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen, log: Path) -> None:
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"server did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
+    raise RuntimeError(
+        f"server did not answer within {START_TIMEOUT}s:\n{log.read_text()}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -99,18 +105,29 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
     )
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT, env=env, check=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
     )
     port = _free_port()
     if os.environ.get("BROWSER_SERVER") == "stub":
         cmd = [sys.executable, "tests/browser/stub_server.py", "--port", str(port)]
     else:
-        cmd = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1",
-               "--port", str(port)]
+        cmd = [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     log = ARTIFACTS / "browser-server.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, proc, log)
@@ -155,4 +172,3 @@ def context(browser):
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     yield ctx
     ctx.close()
-

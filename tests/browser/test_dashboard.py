@@ -127,9 +127,9 @@ def test_dashboard_live_flow(live_server_url, browser, context, page_errors):
     try:
         mobile = page_errors(phone.new_page())
         mobile.goto(base + "/")
-        expect(mobile.locator('#holdings-body tr[data-symbol="BTC"] .source-badge')).to_have_text(
-            "Simulated"
-        )
+        expect(
+            mobile.locator('#holdings-body tr[data-symbol="BTC"] .source-badge')
+        ).to_have_text("Simulated")
         expect(mobile.locator("#conn")).to_have_attribute("data-state", "connected")
         mobile.screenshot(path=str(ARTIFACTS / "dashboard-mobile.png"), full_page=True)
     finally:
