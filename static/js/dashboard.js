@@ -332,6 +332,16 @@
     return input.value.trim();
   }
 
+  // An error goes away as soon as its field is edited.
+  [$("holding-form"), $("rule-form")].forEach(function (form) {
+    form.addEventListener("input", function (event) {
+      var name = event.target.name;
+      var box = name && form.querySelector('.field-errors[data-for="' + name + '"]');
+      if (box) box.textContent = "";
+      if (name) event.target.removeAttribute("aria-invalid");
+    });
+  });
+
   var holdingForm = $("holding-form");
   function resetHoldingForm() {
     holdingForm.reset();
@@ -577,8 +587,13 @@
     box.textContent = "";
     var providers = data.providers || {};
     var serving = data.serving || {};
-    Object.keys(providers).sort().forEach(function (name) {
-      var p = providers[name];
+    var names = Object.keys(providers);
+    Object.keys(serving).forEach(function (s) {
+      var name = serving[s];
+      if (name && names.indexOf(name) < 0) names.push(name); // e.g. the mock fallback
+    });
+    names.sort().forEach(function (name) {
+      var p = providers[name] || { status: "connected" };
       var chip = el("span", "feed-chip status-" + String(p.status || "unknown").toLowerCase());
       chip.appendChild(el("span", "dot"));
       var symbols = Object.keys(serving).filter(function (s) { return serving[s] === name; }).sort();
@@ -586,6 +601,8 @@
       chip.title = (SOURCES[name] || name) + " — " + (p.status || "unknown") + (p.is_primary ? " (primary)" : "");
       box.appendChild(chip);
     });
+    var stale = data.stale_symbols || [];
+    if (stale.length) box.appendChild(el("span", "feed-note warn", "No live feed: " + stale.join(", ")));
     if (data.mock_active) box.appendChild(el("span", "feed-note sim", "Simulated prices in use"));
     if (data.message) box.appendChild(el("span", "feed-note", data.message));
   }
@@ -614,7 +631,10 @@
       case "alert":
         var known = state.alerts.some(function (a) { return a.id === data.id; });
         upsertAlert(data);
-        if (!known && !data.acknowledged) toast(data.message, "alert", data);
+        if (!known && !data.acknowledged) {
+          toast(data.message, "alert", data);
+          loadRules().catch(reportError); // trigger counts, one-shot rules disabled
+        }
         break;
       case "system_status":
         renderFeedStatus(data);
