@@ -290,7 +290,7 @@
   }
 
   function resync() {
-    return Promise.all([loadPortfolio(), loadAlerts(), loadHistory()]).catch(reportError);
+    return Promise.all([loadPortfolio(), loadAlerts(), loadRules(), loadHistory()]).catch(reportError);
   }
 
   function reportError(err) {
@@ -647,12 +647,14 @@
     }
   }
 
+  var startedAt = Date.now();
   var socket = new LiveSocket({
     url: LiveSocket.streamUrl(cfg.wsPath),
     rooms: ["prices", "system"],
     onFrame: onFrame,
     onState: setConn,
-    onOpen: function (again) { if (again) resync(); }
+    // A reconnect (or a first connect long after the page loaded) re-syncs from REST.
+    onOpen: function (again) { if (again || Date.now() - startedAt > 5000) resync(); }
   });
   window.dashboardSocket = socket; // for tests and the curious
 

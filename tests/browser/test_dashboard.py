@@ -138,3 +138,43 @@ def test_dashboard_live_flow(live_server_url, browser, context, page_errors):
     # The only console errors: Chromium's log of the deliberate 400 above.
     unexpected = [e for e in page_errors.errors if "status of 400" not in e]
     assert unexpected == []
+
+
+FORMAT_CASES = [
+    ("amount", ["0.5"], "0.5"),
+    ("amount", ["1234.123456789"], "1,234.12345679"),
+    ("amount", ["0.000000001"], "0"),
+    ("price", ["43210.456"], "$43,210.46"),
+    ("price", ["0.0123456"], "$0.01235"),
+    ("price", ["0.5"], "$0.5000"),
+    ("price", ["0.00001234567"], "$0.00001235"),
+    ("usd", ["-1234.005", True], "-$1,234.01"),
+    ("usd", ["12.3", True], "+$12.30"),
+    ("usd", ["-0.004", True], "$0.00"),
+    ("usd", ["1234567890123456.785"], "$1,234,567,890,123,456.79"),
+    ("percent", ["1.2345"], "+1.23%"),
+    ("percent", ["0.0000"], "0.00%"),
+    ("mul", ["0.5", "43210.12"], "21605.06"),
+    ("add", ["0.1", "0.2"], "0.3"),
+    ("sub", ["1", "1.000000000000000001"], "-0.000000000000000001"),
+    ("div", ["-2", "3", 4], "-0.6667"),
+    ("cmp", ["10", "9.99"], 1),
+    ("sum", [["1.5", None, "2"]], "3.5"),
+]
+
+
+def test_decimal_formatter_is_exact(browser):
+    """decimal-format.js: exact arithmetic on strings, rounding only for display."""
+    from .conftest import ROOT
+
+    page = browser.new_page()
+    try:
+        page.set_content("<!doctype html><title>t</title>")
+        page.add_script_tag(path=str(ROOT / "static/js/decimal-format.js"))
+        results = page.evaluate(
+            "cases => cases.map(([fn, args]) => Dec[fn](...args))",
+            [[fn, args] for fn, args, _ in FORMAT_CASES],
+        )
+    finally:
+        page.close()
+    assert results == [expected for _, _, expected in FORMAT_CASES]
