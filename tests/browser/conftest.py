@@ -143,8 +143,10 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
             _drop_postgres_database(database_url, pg_name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one module: sync Playwright keeps an event loop running in
+    this thread while open, which would break the async tests that follow."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
