@@ -78,9 +78,10 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen, log: Path) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server_url(tmp_path_factory) -> Iterator[str]:
-    """Base URL of a running ``manage.py serve`` with the mock feed."""
+    """Base URL of a running ``manage.py serve`` with the mock feed (stopped
+    after the module, so it never runs alongside the rest of the suite)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (make browser installs it)")
     tmp = tmp_path_factory.mktemp("browser-server")
