@@ -3,8 +3,8 @@
 ``manage.py serve`` (daphne + the feed worker, mock feed) on a free port with
 its own database: a fresh PostgreSQL database when ``DATABASE_URL`` points to
 PostgreSQL (the real run; ``REDIS_URL`` is passed through with a private
-prefix), else a temporary SQLite file. ``BROWSER_SERVER=stub`` runs
-``tests/browser/stub_server.py`` instead (daphne + a stand-in worker).
+prefix), else a temporary SQLite file. Its output goes to
+``test-artifacts/browser-server.log``.
 Chromium is Debian's (``/usr/bin/chromium``); Playwright never downloads one.
 """
 
@@ -112,18 +112,8 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
         timeout=120,
     )
     port = _free_port()
-    if os.environ.get("BROWSER_SERVER") == "stub":
-        cmd = [sys.executable, "tests/browser/stub_server.py", "--port", str(port)]
-    else:
-        cmd = [
-            sys.executable,
-            "manage.py",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
+    cmd = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port)]
     log = ARTIFACTS / "browser-server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
