@@ -1,8 +1,38 @@
-"""Server-rendered pages."""
+"""Server-rendered pages: the live dashboard and the sign-up page.
 
+Log in and log out are Django's own auth views (see ``portfolio/urls.py``);
+everything live on the dashboard comes from the REST API and the WebSocket.
+"""
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .forms import SignupForm
+
+RANGES = ("1h", "24h", "7d", "30d")
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portfolio/home.html")
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {
+        "ranges": RANGES,
+        "stale_after": settings.PRICE_STALE_AFTER,
+        "watch_symbols": settings.WATCH_SYMBOLS,
+    }
+    return render(request, "portfolio/dashboard.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "registration/signup.html", {"form": form})
