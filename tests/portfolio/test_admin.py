@@ -45,7 +45,7 @@ def test_admin_requires_staff(client, user):
     assert "/admin/login/" in response["Location"]
 
 
-def test_home_page(client):
+def test_home_page_requires_login(client):
     response = client.get("/")
-    assert response.status_code == 200
-    assert b"Crypto Portfolio Analyzer" in response.content
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/"
