@@ -16,7 +16,7 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_database_url() -> str:
+def subprocess_database_url() -> str:
     """DATABASE_URL of the test database (the subprocess must see the test data)."""
     from django.db import connection
 
@@ -30,7 +30,7 @@ def manage(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
     full_env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         **(env or {}),
     }
     return subprocess.Popen(
