@@ -11,6 +11,7 @@ Prices, portfolio updates and alerts arrive through the process hub
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -53,6 +54,29 @@ class ClientError(Exception):
 class StreamConsumer(AsyncWebsocketConsumer):
     client_id: str | None = None
     user_id: int | None = None
+
+    # The base class reads this consumer's own layer channel (used only for
+    # cross-process send_to_client) with a bare ``channel_layer.receive``: one
+    # Redis error there closed EVERY socket with 1011. Retry it instead.
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return self._channel_receive_retrying
+
+    @channel_receive.setter
+    def channel_receive(self, value: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self._raw_channel_receive = value
+
+    async def _channel_receive_retrying(self) -> dict[str, Any]:
+        delay = 0.5
+        while True:
+            try:
+                return await self._raw_channel_receive()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. Redis restarting
+                logger.warning("channel layer receive failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
