@@ -92,3 +92,36 @@ async def next_price(ws, timeout: float) -> dict:
             frame = json.loads(await ws.recv())
             if frame["type"] == "price_update":
                 return frame
+
+
+def worker_config(**overrides):
+    from portfolio.worker import WorkerConfig
+    from streaming.feeds.base import PriceFeedProvider
+
+    base = WorkerConfig(
+        providers=[PriceFeedProvider.MOCK], symbols=["BTC"], publish_interval=0.1,
+        stale_after=5, startup_window=0, snapshot_interval=3600, refresh_interval=0.2,
+        status_interval=0.5, mock_interval=0.1,
+    )
+    for key, value in overrides.items():
+        setattr(base, key, value)
+    return base
+
+
+@pytest.fixture
+async def inprocess_worker(connection_manager):
+    """An in-process FeedWorker (mock feed, BTC), stopped after the test."""
+    from portfolio.worker import FeedWorker
+
+    stop = asyncio.Event()
+    running = []
+
+    async def start(**overrides):
+        worker = FeedWorker(worker_config(**overrides))
+        running.append(asyncio.create_task(worker.run(stop)))
+        await asyncio.wait_for(worker.started.wait(), 10)
+        return worker
+
+    yield start
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True), 15)
