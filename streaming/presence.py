@@ -40,14 +40,19 @@ BACKLOG_CHECK_EVERY = 8  # frames between two looks at a socket's unsent bytes
 def _transport_of(socket: Any) -> Any:
     """The Twisted transport behind a consumer's ``base_send`` under daphne.
 
-    daphne passes ``send=functools.partial(server.handle_reply, protocol)``;
-    anything else (tests' communicators, other servers) gives None: no check.
+    daphne passes ``send=functools.partial(server.handle_reply, protocol)``
+    (channels' SessionMiddleware wraps it, keeping it as ``real_send``); anything else (tests' communicators, other servers) gives None: no check.
     """
-    args = getattr(getattr(socket, "base_send", None), "args", None)
-    if not args:
-        return None
-    transport = getattr(args[0], "transport", None)
-    return transport if hasattr(transport, "_tempDataLen") else None
+    send = getattr(socket, "base_send", None)
+    for _ in range(4):  # channels' SessionMiddleware wraps it: follow real_send
+        args = getattr(send, "args", None)
+        if args:
+            transport = getattr(args[0], "transport", None)
+            return transport if hasattr(transport, "_tempDataLen") else None
+        send = getattr(getattr(send, "__self__", None), "real_send", None)
+        if send is None:
+            return None
+    return None
 
 
 def unsent_bytes(transport: Any) -> int:
