@@ -1,0 +1,35 @@
+"""Isolation for the security tests: throttles and login counters start from zero."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.test import APIClient
+
+_ips = itertools.count(random.Random(os.getpid()).randrange(1, 60000))
+
+
+def fresh_ip() -> str:
+    """A client address no other test (or earlier run sharing Redis) used."""
+    n = next(_ips)
+    return f"10.{(os.getpid() >> 8) % 250}.{n // 250 % 250}.{n % 250 + 1}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_throttles(monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache("security-test", {}))
+
+
+@pytest.fixture
+def ip():
+    return fresh_ip()
+
+
+@pytest.fixture
+def anon_client(ip):
+    return APIClient(REMOTE_ADDR=ip)
