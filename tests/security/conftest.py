@@ -33,3 +33,9 @@ def ip():
 @pytest.fixture
 def anon_client(ip):
     return APIClient(REMOTE_ADDR=ip)
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    """Users are created per test: a cheap hasher keeps this group fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -20,11 +20,6 @@ TOKEN_URL = "/api/auth/token/"
 PASSWORD = "right-horse-battery-42"
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def victim(fast_hasher):
     name = f"victim-{uuid.uuid4().hex[:10]}"
