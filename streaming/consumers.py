@@ -32,7 +32,7 @@ MAX_ROOMS_PER_REQUEST = 50
 MAX_ROOMS_PER_CLIENT = 100
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
-FLOOD_CLOSE_AFTER = 200  # frames refused in a row before the socket is closed
+FLOOD_CLOSE_AFTER = 200  # frames refused (without slowing down) before closing
 
 ActionHandler = Callable[["StreamConsumer", dict[str, Any]], Awaitable[dict | None]]
 _actions: dict[str, ActionHandler] = {}
@@ -134,7 +134,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self._refused += 1
             return False
         self._tokens -= 1
-        self._refused = 0
+        # Forgive refusals only once the bucket is (nearly) full again, i.e. the
+        # client really slowed down: resetting on any accepted frame meant a
+        # sustained flood (one token refills every 50 ms) was never closed.
+        if self._tokens >= RATE_BURST - 1:
+            self._refused = 0
         return True
 
     @staticmethod
