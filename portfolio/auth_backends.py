@@ -79,7 +79,9 @@ class RateLimitedModelBackend(ModelBackend):
             logger.warning("Login refused (locked out): user=%r ip=%s", username, ip)
             # PermissionDenied stops Django trying other backends: refused outright.
             raise PermissionDenied("Too many failed logins; try again later.")
-        user = super().authenticate(request, username=username, password=password, **kwargs)
+        user = super().authenticate(
+            request, username=username, password=password, **kwargs
+        )
         if user is None:
             if password is not None:
                 self._count_failure(keys, username, ip)
@@ -95,7 +97,9 @@ class RateLimitedModelBackend(ModelBackend):
         return get_user_model().USERNAME_FIELD
 
     @staticmethod
-    def _count_failure(keys: list[tuple[str, int]], username: str | None, ip: str | None):
+    def _count_failure(
+        keys: list[tuple[str, int]], username: str | None, ip: str | None
+    ):
         window = _lockout()
         for key, limit in keys:
             counter = f"{key}:n"
@@ -110,5 +114,8 @@ class RateLimitedModelBackend(ModelBackend):
                 cache.delete(counter)
                 logger.warning(
                     "Login locked for %ss after %d failures: user=%r ip=%s",
-                    window, failures, username, ip,
+                    window,
+                    failures,
+                    username,
+                    ip,
                 )

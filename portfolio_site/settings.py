@@ -153,7 +153,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # IP lock that username/IP out for LOGIN_LOCKOUT_SECONDS (portfolio/auth_backends.py).
 AUTHENTICATION_BACKENDS = ["portfolio.auth_backends.RateLimitedModelBackend"]
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
-LOGIN_MAX_FAILURES_PER_IP = env.int("LOGIN_MAX_FAILURES_PER_IP", default=LOGIN_MAX_FAILURES)
+LOGIN_MAX_FAILURES_PER_IP = env.int(
+    "LOGIN_MAX_FAILURES_PER_IP", default=LOGIN_MAX_FAILURES
+)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -214,7 +216,7 @@ COINBASE_WS_URL = env.str("COINBASE_WS_URL", default="wss://ws-feed.exchange.coi
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # A client that reads nothing is disconnected once this many bytes wait unsent
 # in its socket buffer (streaming/presence.py); the others are not held up.
-WS_MAX_CLIENT_BACKLOG_BYTES = env.int("WS_MAX_CLIENT_BACKLOG_BYTES", default=1024 * 1024)
+WS_MAX_CLIENT_BACKLOG_BYTES = env.int("WS_MAX_CLIENT_BACKLOG_BYTES", default=2**20)
 
 # Request bodies: the API's are a few hundred bytes; anything over this is a
 # clean 400 (RequestDataTooBig), never read into memory.

@@ -101,7 +101,8 @@ class LeaderLock:
         """The key vanished (Redis restarted without persistence, or flushed):
         take it back if nobody else did meanwhile, instead of stepping down."""
         try:
-            if await self._redis.set(self.key, self.token, nx=True, px=int(self.ttl * 1000)):
+            ttl_ms = int(self.ttl * 1000)
+            if await self._redis.set(self.key, self.token, nx=True, px=ttl_ms):
                 logger.warning("Worker lock %s had vanished (Redis restarted?); "
                                "re-acquired.", self.key)
                 return True

@@ -41,7 +41,8 @@ def _transport_of(socket: Any) -> Any:
     """The Twisted transport behind a consumer's ``base_send`` under daphne.
 
     daphne passes ``send=functools.partial(server.handle_reply, protocol)``
-    (channels' SessionMiddleware wraps it, keeping it as ``real_send``); anything else (tests' communicators, other servers) gives None: no check.
+    (channels' SessionMiddleware wraps it, keeping it as ``real_send``).
+    Anything else (tests' communicators, other servers) gives None: no check.
     """
     send = getattr(socket, "base_send", None)
     for _ in range(4):  # channels' SessionMiddleware wraps it: follow real_send
@@ -363,12 +364,14 @@ class ConnectionManager:
             return False
         client.frames_sent += 1
         self.frames_delivered += 1
-        if client.transport is not None and not client.frames_sent % BACKLOG_CHECK_EVERY:
+        if client.transport is not None and not (
+            client.frames_sent % BACKLOG_CHECK_EVERY
+        ):
             self._check_backlog(client)
         return True
 
     def _check_backlog(self, client: _Client) -> None:
-        """Abort a socket whose reader fell too far behind (it would grow without bound)."""
+        """Abort a socket whose reader fell too far behind (unbounded buffer)."""
         backlog = unsent_bytes(client.transport)
         if backlog <= settings.WS_MAX_CLIENT_BACKLOG_BYTES:
             return
@@ -376,7 +379,8 @@ class ConnectionManager:
         self.slow_clients_dropped += 1
         logger.warning(
             "Disconnecting slow client %s (user %s): %d bytes unsent > %d",
-            client.remote, client.user_id, backlog, settings.WS_MAX_CLIENT_BACKLOG_BYTES,
+            client.remote, client.user_id, backlog,
+            settings.WS_MAX_CLIENT_BACKLOG_BYTES,
         )
         try:
             client.transport.abortConnection()

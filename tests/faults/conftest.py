@@ -1,4 +1,4 @@
-"""Fault-injection helpers: private redis-server, serve/run_feeds subprocesses, WS clients.
+"""Fault-injection helpers: private redis-server, serve/run_feeds, WS clients.
 
 Everything binds 127.0.0.1 and every wait is bounded in time.
 """
@@ -21,7 +21,7 @@ REDIS_SERVER = shutil.which("redis-server")
 
 
 class PrivateRedis:
-    """A throw-away redis-server on a spare port (no persistence): kill and restart it."""
+    """A throw-away redis-server on a spare port (no persistence), restartable."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -35,9 +35,19 @@ class PrivateRedis:
         import redis
 
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
@@ -75,8 +85,9 @@ async def open_client(port: int, rooms=("prices",), **kwargs):
     from websockets.asyncio.client import connect
 
     ws = await asyncio.wait_for(
-        connect(ws_url(port), origin=f"http://127.0.0.1:{port}", open_timeout=10,
-                **kwargs),
+        connect(
+            ws_url(port), origin=f"http://127.0.0.1:{port}", open_timeout=10, **kwargs
+        ),
         10,
     )
     hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -99,9 +110,15 @@ def worker_config(**overrides):
     from streaming.feeds.base import PriceFeedProvider
 
     base = WorkerConfig(
-        providers=[PriceFeedProvider.MOCK], symbols=["BTC"], publish_interval=0.1,
-        stale_after=5, startup_window=0, snapshot_interval=3600, refresh_interval=0.2,
-        status_interval=0.5, mock_interval=0.1,
+        providers=[PriceFeedProvider.MOCK],
+        symbols=["BTC"],
+        publish_interval=0.1,
+        stale_after=5,
+        startup_window=0,
+        snapshot_interval=3600,
+        refresh_interval=0.2,
+        status_interval=0.5,
+        mock_interval=0.1,
     )
     for key, value in overrides.items():
         setattr(base, key, value)

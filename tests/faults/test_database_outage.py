@@ -1,4 +1,4 @@
-"""PostgreSQL unavailable under a running worker: it logs, retries and loses no alert."""
+"""PostgreSQL unavailable under a running worker: it logs, retries, loses no alert."""
 
 from __future__ import annotations
 
@@ -27,8 +27,12 @@ def _admin():
 
     db = connection.settings_dict
     return psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
-        password=db["PASSWORD"] or None, dbname="postgres", autocommit=True,
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     )
 
 
@@ -54,8 +58,11 @@ async def test_crossing_during_db_outage_is_written_once_db_is_back(
 ):
     caplog.set_level(logging.WARNING, logger="portfolio.worker")
     rule = await sync_to_async(services.alert_rule_create)(
-        owner=user, kind=AlertKind.PRICE_ABOVE, symbol="ETH",
-        threshold=Decimal("4000"), cooldown_seconds=0,
+        owner=user,
+        kind=AlertKind.PRICE_ABOVE,
+        symbol="ETH",
+        threshold=Decimal("4000"),
+        cooldown_seconds=0,
     )
     worker = await inprocess_worker()
     async with asyncio.timeout(10):  # the rule is loaded and evaluated below the line
@@ -78,7 +85,9 @@ async def test_crossing_during_db_outage_is_written_once_db_is_back(
         for _ in range(8):
             await worker._on_chosen(_eth("5000"))
             await asyncio.sleep(0.25)
-        assert worker.publisher.published > published, "prices stopped during the outage"
+        assert worker.publisher.published > published, (
+            "prices stopped during the outage"
+        )
         assert any("alert evaluation failed" in r.getMessage() for r in caplog.records)
     finally:
         admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
@@ -94,6 +103,9 @@ async def test_crossing_during_db_outage_is_written_once_db_is_back(
     await worker._on_chosen(_eth("5001"))
     await asyncio.sleep(0.5)
     assert await _count(rule.pk) == 1
-    died = [t.get_name() for t in worker._tasks
-            if t.done() and t.get_name() != "worker-fallback"]  # that one is one-shot
+    died = [
+        t.get_name()
+        for t in worker._tasks
+        if t.done() and t.get_name() != "worker-fallback"
+    ]  # that one is one-shot
     assert not died, f"worker loops died: {died}"

@@ -1,4 +1,4 @@
-"""A client that reads nothing: the others keep their prices; it is cut off at a bound."""
+"""A client that reads nothing: others keep their prices; it is cut off at a bound."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class _Protocol:
 
 
 class _Socket:
-    """Looks like a consumer under daphne: base_send = partial(handle_reply, protocol)."""
+    """Like a consumer under daphne: base_send = partial(handle_reply, protocol)."""
 
     def __init__(self) -> None:
         self.channel_name = "test"
@@ -62,8 +62,9 @@ async def test_backlog_over_bound_aborts_only_that_client(settings):
     from streaming.presence import _Client, _transport_of
 
     for name, sock in (("slow", slow), ("fast", fast)):
-        client = _Client(socket=sock, user_id=None, connected_at=None,
-                         transport=_transport_of(sock))
+        client = _Client(
+            socket=sock, user_id=None, connected_at=None, transport=_transport_of(sock)
+        )
         manager._clients[name] = client
         manager._rooms.setdefault("prices", {})[name] = client
     slow.protocol.transport._tempDataLen = 5000  # 5 kB it could not write
@@ -98,11 +99,19 @@ async def test_slow_reader_is_cut_off_and_others_keep_prices():
     port = free_port()
     prefix = f"slowtest{os.getpid()}"
     bound = 256 * 1024
-    proc = manage("serve", "--port", str(port), env={
-        "CHANNEL_LAYER_PREFIX": prefix, "PRICE_FEEDS": "mock", "FEED_STARTUP_WINDOW": "0",
-        "WATCH_SYMBOLS": "BTC", "WS_MAX_CLIENT_BACKLOG_BYTES": str(bound),
-        "PRICE_PUBLISH_INTERVAL": "0.1",
-    })
+    proc = manage(
+        "serve",
+        "--port",
+        str(port),
+        env={
+            "CHANNEL_LAYER_PREFIX": prefix,
+            "PRICE_FEEDS": "mock",
+            "FEED_STARTUP_WINDOW": "0",
+            "WATCH_SYMBOLS": "BTC",
+            "WS_MAX_CLIENT_BACKLOG_BYTES": str(bound),
+            "PRICE_PUBLISH_INTERVAL": "0.1",
+        },
+    )
     layer = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix, capacity=1000)
     try:
         await asyncio.to_thread(wait_for_line, proc, "Feed worker started", 30)
@@ -121,10 +130,14 @@ async def test_slow_reader_is_cut_off_and_others_keep_prices():
         started = time.monotonic()
         while time.monotonic() - started < 30 and dropped_at is None:
             for _ in range(10):  # ~80 kB per round, to every member of "prices"
-                await layer.group_send(group_name("prices"), {
-                    "type": "room.frame", "room": "prices",
-                    "text": json.dumps({"type": "padding", "data": padding}),
-                })
+                await layer.group_send(
+                    group_name("prices"),
+                    {
+                        "type": "room.frame",
+                        "room": "prices",
+                        "text": json.dumps({"type": "padding", "data": padding}),
+                    },
+                )
             async with asyncio.timeout(5):  # the normal reader drains everything
                 while True:
                     frame = json.loads(await fast.recv())

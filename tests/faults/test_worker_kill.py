@@ -1,4 +1,4 @@
-"""A SIGKILLed worker: the standby takes over within the lock expiry, no duplicate alert."""
+"""A SIGKILLed worker: the standby takes over within the lock expiry; one alert."""
 
 from __future__ import annotations
 
@@ -37,8 +37,11 @@ def test_standby_takes_over_after_sigkill_and_no_duplicate_alert(user):
     # The mock BTC price is far above 1: the condition holds from the first tick,
     # so every worker that sees it would fire if the crossing were not shared.
     rule = services.alert_rule_create(
-        owner=user, kind=AlertKind.PRICE_ABOVE, symbol="BTC",
-        threshold=Decimal("1"), cooldown_seconds=0,
+        owner=user,
+        kind=AlertKind.PRICE_ABOVE,
+        symbol="BTC",
+        threshold=Decimal("1"),
+        cooldown_seconds=0,
     )
     env = {"CHANNEL_LAYER_PREFIX": f"killtest{os.getpid()}", "FEED_STARTUP_WINDOW": "0"}
     args = ("run_feeds", "--providers", "mock", "--symbols", "BTC")

@@ -8,8 +8,8 @@ import random
 
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 _ips = itertools.count(random.Random(os.getpid()).randrange(1, 60000))
 

@@ -39,7 +39,9 @@ BODIES = {
 
 def operations() -> list[tuple[str, str]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    return [(path, m) for path, ops in schema["paths"].items() for m in METHODS if m in ops]
+    return [
+        (path, m) for path, ops in schema["paths"].items() for m in METHODS if m in ops
+    ]
 
 
 def _api_routes(resolver: URLResolver, prefix: str = "") -> set[str]:
@@ -70,8 +72,14 @@ def owned(user):
         owner=user, kind=AlertKind.PRICE_ABOVE, symbol="BTC", threshold=Decimal("10")
     )
     alert = Alert.objects.create(
-        rule=rule, owner=user, kind=rule.kind, symbol="BTC", threshold=rule.threshold,
-        message="BTC above 10", observed_value=Decimal("11"), sequence=1,
+        rule=rule,
+        owner=user,
+        kind=rule.kind,
+        symbol="BTC",
+        threshold=rule.threshold,
+        message="BTC above 10",
+        observed_value=Decimal("11"),
+        sequence=1,
         triggered_at=datetime.now(UTC),
     )
     return {"holdings": holding, "alert-rules": rule, "alerts": alert}
@@ -130,7 +138,10 @@ def test_other_user_cannot_read_or_change(path, method, owned, user, other_user)
             text = resp.content.decode()
             for obj in owned.values():
                 assert f'"id":{obj.pk},' not in text.replace(" ", "") or kind not in (
-                    "holdings", "alert-rules", "alerts"), (url, text)
+                    "holdings",
+                    "alert-rules",
+                    "alerts",
+                ), (url, text)
             if kind in ("holdings", "alert-rules", "alerts"):
                 assert resp.json()["count"] == 0, text
             if kind == "portfolio":

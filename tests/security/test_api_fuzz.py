@@ -23,7 +23,8 @@ from portfolio.models import AlertRule, Holding
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(120)]
 
 schema = schemathesis.openapi.from_wsgi(
-    "/api/schema/", get_wsgi_application(),
+    "/api/schema/",
+    get_wsgi_application(),
     headers={"Accept": "application/vnd.oai.openapi+json"},
 )
 
@@ -48,9 +49,13 @@ def token(user):
 
 @schema.parametrize()
 @settings(
-    max_examples=15, deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.filter_too_much],
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
 )
 def test_every_operation_conforms(case, token):
     headers = {"Authorization": f"Token {token}", "REMOTE_ADDR": "10.250.0.1"}
@@ -58,7 +63,8 @@ def test_every_operation_conforms(case, token):
     not_a_server_error(None, response, case)
     if response.status_code < 400:
         case.validate_response(
-            response, checks=[response_schema_conformance, content_type_conformance],
+            response,
+            checks=[response_schema_conformance, content_type_conformance],
         )
 
 
@@ -70,8 +76,13 @@ def api(user):
 
 
 def test_oversized_body_is_a_clean_400(api, settings):
-    body = json.dumps({"symbol": "BTC", "amount": "1", "pad": "x" * (
-        settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
+    body = json.dumps(
+        {
+            "symbol": "BTC",
+            "amount": "1",
+            "pad": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10),
+        }
+    )
     resp = api.post("/api/holdings/", body, content_type="application/json")
     assert resp.status_code in (400, 413), resp.status_code
     # (Django's own 400 page: RequestDataTooBig is raised before DRF's handler.)
@@ -79,14 +90,20 @@ def test_oversized_body_is_a_clean_400(api, settings):
     assert not Holding.objects.exists()
 
 
-@pytest.mark.parametrize("url, body", [
-    ("/api/holdings/", {"symbol": "BTC", "amount": "9" * 1000}),
-    ("/api/holdings/", {"symbol": "BTC", "amount": "0." + "0" * 999 + "1"}),
-    ("/api/holdings/", {"symbol": "BTC", "amount": "1e999999"}),
-    ("/api/holdings/", {"symbol": "BTC", "amount": "NaN"}),
-    ("/api/holdings/", {"symbol": "BTC", "amount": "Infinity"}),
-    ("/api/alert-rules/", {"kind": "price_above", "symbol": "BTC", "threshold": "9" * 1000}),
-])
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        ("/api/holdings/", {"symbol": "BTC", "amount": "9" * 1000}),
+        ("/api/holdings/", {"symbol": "BTC", "amount": "0." + "0" * 999 + "1"}),
+        ("/api/holdings/", {"symbol": "BTC", "amount": "1e999999"}),
+        ("/api/holdings/", {"symbol": "BTC", "amount": "NaN"}),
+        ("/api/holdings/", {"symbol": "BTC", "amount": "Infinity"}),
+        (
+            "/api/alert-rules/",
+            {"kind": "price_above", "symbol": "BTC", "threshold": "9" * 1000},
+        ),
+    ],
+)
 def test_thousand_digit_and_special_numbers_are_refused(api, url, body):
     resp = api.post(url, body, format="json")
     assert resp.status_code == 400, resp.content

@@ -80,16 +80,21 @@ def test_one_ip_spraying_many_usernames_is_locked(victim, settings):
 def test_basic_auth_is_limited(victim, settings):
     for _ in range(settings.LOGIN_MAX_FAILURES):
         resp = APIClient(REMOTE_ADDR=fresh_ip()).post(
-            TOKEN_URL, **basic(victim.username, "wrong"))
+            TOKEN_URL, **basic(victim.username, "wrong")
+        )
         assert resp.status_code in (401, 403)
-    resp = APIClient(REMOTE_ADDR=fresh_ip()).post(TOKEN_URL, **basic(victim.username, PASSWORD))
+    resp = APIClient(REMOTE_ADDR=fresh_ip()).post(
+        TOKEN_URL, **basic(victim.username, PASSWORD)
+    )
     assert resp.status_code in (401, 403)
 
 
 def test_admin_login_is_limited(victim, settings):
     client = Client(REMOTE_ADDR=fresh_ip())
     for _ in range(settings.LOGIN_MAX_FAILURES):
-        resp = client.post("/admin/login/", {"username": victim.username, "password": "x"})
+        resp = client.post(
+            "/admin/login/", {"username": victim.username, "password": "x"}
+        )
         assert resp.status_code == 200 and "_auth_user_id" not in client.session
     client.post("/admin/login/", {"username": victim.username, "password": PASSWORD})
     assert "_auth_user_id" not in client.session

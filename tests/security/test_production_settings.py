@@ -1,4 +1,4 @@
-"""Production settings: check --deploy clean, no default secret, DEBUG off when secure."""
+"""Production settings: check --deploy clean, no default secret, DEBUG off if secure."""
 
 from __future__ import annotations
 
@@ -18,29 +18,43 @@ def run(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     full_env.update(env)
     return subprocess.run(
-        [sys.executable, *code_or_args], cwd=ROOT, env=full_env,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, *code_or_args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def settings_value(name: str, **env: str) -> str:
-    proc = run(["-c", "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE',"
-                " 'portfolio_site.settings'); django.setup(); from django.conf import "
-                f"settings; print(settings.{name})"], **env)
+    proc = run(
+        [
+            "-c",
+            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE',"
+            " 'portfolio_site.settings'); django.setup(); from django.conf import "
+            f"settings; print(settings.{name})",
+        ],
+        **env,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 
 
 def production(**extra: str) -> dict[str, str]:
     return {
-        "DJANGO_DEBUG": "0", "DJANGO_SECURE": "1",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECURE": "1",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "example.com", **extra,
+        "DJANGO_ALLOWED_HOSTS": "example.com",
+        **extra,
     }
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    proc = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production())
+    proc = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production()
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "System check identified no issues" in proc.stdout, proc.stdout + proc.stderr
 
