@@ -142,3 +142,9 @@ async def inprocess_worker(connection_manager):
     yield start
     stop.set()
     await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True), 15)
+    # The worker's DB work ran in asgiref's shared thread: close that thread's
+    # connection too, or dropping the test database finds it still in use.
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
