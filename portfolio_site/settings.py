@@ -148,6 +148,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every authenticate() (admin, dashboard login, API basic auth, token endpoint)
+# goes through the rate-limited backend: N failures per username or per client
+# IP lock that username/IP out for LOGIN_LOCKOUT_SECONDS (portfolio/auth_backends.py).
+AUTHENTICATION_BACKENDS = ["portfolio.auth_backends.RateLimitedModelBackend"]
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
+LOGIN_MAX_FAILURES_PER_IP = env.int(
+    "LOGIN_MAX_FAILURES_PER_IP", default=LOGIN_MAX_FAILURES
+)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -205,6 +214,14 @@ PORTFOLIO_SNAPSHOT_INTERVAL = env.float("PORTFOLIO_SNAPSHOT_INTERVAL", default=6
 BINANCE_WS_URL = env.str("BINANCE_WS_URL", default="wss://stream.binance.com:9443")
 COINBASE_WS_URL = env.str("COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com")
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
+# A client that reads nothing is disconnected once this many bytes wait unsent
+# in its socket buffer (streaming/presence.py); the others are not held up.
+WS_MAX_CLIENT_BACKLOG_BYTES = env.int("WS_MAX_CLIENT_BACKLOG_BYTES", default=2**20)
+
+# Request bodies: the API's are a few hundred bytes; anything over this is a
+# clean 400 (RequestDataTooBig), never read into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # --- Security (behind TLS) ----------------------------------------------------------
 if SECURE:

@@ -11,6 +11,7 @@ Prices, portfolio updates and alerts arrive through the process hub
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -31,7 +32,7 @@ MAX_ROOMS_PER_REQUEST = 50
 MAX_ROOMS_PER_CLIENT = 100
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
-FLOOD_CLOSE_AFTER = 200  # frames refused in a row before the socket is closed
+FLOOD_CLOSE_AFTER = 200  # frames refused (without slowing down) before closing
 
 ActionHandler = Callable[["StreamConsumer", dict[str, Any]], Awaitable[dict | None]]
 _actions: dict[str, ActionHandler] = {}
@@ -53,6 +54,29 @@ class ClientError(Exception):
 class StreamConsumer(AsyncWebsocketConsumer):
     client_id: str | None = None
     user_id: int | None = None
+
+    # The base class reads this consumer's own layer channel (used only for
+    # cross-process send_to_client) with a bare ``channel_layer.receive``: one
+    # Redis error there closed EVERY socket with 1011. Retry it instead.
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return self._channel_receive_retrying
+
+    @channel_receive.setter
+    def channel_receive(self, value: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self._raw_channel_receive = value
+
+    async def _channel_receive_retrying(self) -> dict[str, Any]:
+        delay = 0.5
+        while True:
+            try:
+                return await self._raw_channel_receive()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. Redis restarting
+                logger.warning("channel layer receive failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -110,7 +134,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self._refused += 1
             return False
         self._tokens -= 1
-        self._refused = 0
+        # Forgive refusals only once the bucket is (nearly) full again, i.e. the
+        # client really slowed down: resetting on any accepted frame meant a
+        # sustained flood (one token refills every 50 ms) was never closed.
+        if self._tokens >= RATE_BURST - 1:
+            self._refused = 0
         return True
 
     @staticmethod

@@ -88,11 +88,27 @@ class LeaderLock:
                 if failures * self.ttl / 3 < self.ttl:
                     continue
                 renewed = 0
+            if not renewed and await self._retake():
+                failures = 0
+                continue
             if not renewed:
                 logger.error("Lost the worker lock %s; stepping down.", self.key)
                 self.lost.set()
                 return
             failures = 0
+
+    async def _retake(self) -> bool:
+        """The key vanished (Redis restarted without persistence, or flushed):
+        take it back if nobody else did meanwhile, instead of stepping down."""
+        try:
+            ttl_ms = int(self.ttl * 1000)
+            if await self._redis.set(self.key, self.token, nx=True, px=ttl_ms):
+                logger.warning("Worker lock %s had vanished (Redis restarted?); "
+                               "re-acquired.", self.key)
+                return True
+        except Exception:  # noqa: BLE001 - still down: step down as before
+            logger.debug("lock re-acquire failed", exc_info=True)
+        return False
 
     async def release(self) -> None:
         if self._renewer is not None:

@@ -34,6 +34,34 @@ __all__ = ["ConnectionManager", "get_connection_manager"]
 
 PRESENCE_TTL = 60.0  # seconds a client stays counted without a refresh
 REFRESH_EVERY = 15.0
+BACKLOG_CHECK_EVERY = 8  # frames between two looks at a socket's unsent bytes
+
+
+def _transport_of(socket: Any) -> Any:
+    """The Twisted transport behind a consumer's ``base_send`` under daphne.
+
+    daphne passes ``send=functools.partial(server.handle_reply, protocol)``
+    (channels' SessionMiddleware wraps it, keeping it as ``real_send``).
+    Anything else (tests' communicators, other servers) gives None: no check.
+    """
+    send = getattr(socket, "base_send", None)
+    for _ in range(4):  # channels' SessionMiddleware wraps it: follow real_send
+        args = getattr(send, "args", None)
+        if args:
+            transport = getattr(args[0], "transport", None)
+            return transport if hasattr(transport, "_tempDataLen") else None
+        send = getattr(getattr(send, "__self__", None), "real_send", None)
+        if send is None:
+            return None
+    return None
+
+
+def unsent_bytes(transport: Any) -> int:
+    """Bytes written to a Twisted FileDescriptor but not yet taken by the kernel."""
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:
+        return 0
 
 
 class Socket(Protocol):
@@ -52,6 +80,8 @@ class _Client:
     rooms: set[str] = field(default_factory=set)
     remote: str | None = None
     frames_sent: int = 0
+    transport: Any = None  # the Twisted transport under daphne (backlog checks)
+    dropped: bool = False
 
 
 class _Keys:
@@ -145,6 +175,7 @@ class ConnectionManager:
         self._presence_reader: _PresenceReader | None = None
         self.frames_delivered = 0
         self.send_errors = 0
+        self.slow_clients_dropped = 0
 
     # -- lifecycle -------------------------------------------------------------
     @property
@@ -229,6 +260,7 @@ class ConnectionManager:
             user_id=user_id,
             connected_at=datetime.now(UTC),
             remote=remote,
+            transport=_transport_of(websocket),
         )
         self._clients[client_id] = client
         if self._presence is not None:
@@ -322,6 +354,8 @@ class ConnectionManager:
         return sent
 
     async def _send_text(self, client: _Client, text: str) -> bool:
+        if client.dropped:
+            return False
         try:
             await client.socket.base_send({"type": "websocket.send", "text": text})
         except Exception:  # noqa: BLE001 - one dead socket must not stop the rest
@@ -330,7 +364,28 @@ class ConnectionManager:
             return False
         client.frames_sent += 1
         self.frames_delivered += 1
+        if client.transport is not None and not (
+            client.frames_sent % BACKLOG_CHECK_EVERY
+        ):
+            self._check_backlog(client)
         return True
+
+    def _check_backlog(self, client: _Client) -> None:
+        """Abort a socket whose reader fell too far behind (unbounded buffer)."""
+        backlog = unsent_bytes(client.transport)
+        if backlog <= settings.WS_MAX_CLIENT_BACKLOG_BYTES:
+            return
+        client.dropped = True
+        self.slow_clients_dropped += 1
+        logger.warning(
+            "Disconnecting slow client %s (user %s): %d bytes unsent > %d",
+            client.remote, client.user_id, backlog,
+            settings.WS_MAX_CLIENT_BACKLOG_BYTES,
+        )
+        try:
+            client.transport.abortConnection()
+        except Exception:  # noqa: BLE001
+            logger.debug("abort of a slow client failed", exc_info=True)
 
     # -- counts and info ----------------------------------------------------------
     def _reader(self) -> _PresenceReader | None:

@@ -140,7 +140,8 @@ class AlertFilterSerializer(serializers.Serializer):
 
 class AlertAcknowledgeSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        # max_value: an id past BigAutoField's range was a 500 (OverflowError).
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         allow_empty=False,
         max_length=1000,
         help_text="Ids of your alerts to acknowledge (others are ignored).",

@@ -53,3 +53,212 @@ def test_binance_field_mutation(key, value):
 @given(key=st.sampled_from(sorted(COINBASE)), value=values)
 def test_coinbase_field_mutation(key, value):
     _try(CoinbasePriceFeed.parse, json.dumps({**COINBASE, key: value}, default=str))
+
+
+# -- the feeds' message handler path (decode as StreamConnection does, then _on_frame)
+import asyncio  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+import pytest  # noqa: E402
+
+from streaming.feeds.binance import _Shard  # noqa: E402
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=40),
+        st.sampled_from(
+            [
+                "NaN",
+                "Infinity",
+                "-Infinity",
+                "1e999999",
+                "-0",
+                "0E-1000",
+                "9" * 1000,
+                "1e-400",
+                " 1",
+                "0x10",
+                "",
+                "١٢٣",
+            ]
+        ),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "e",
+                    "s",
+                    "c",
+                    "E",
+                    "v",
+                    "p",
+                    "P",
+                    "q",
+                    "stream",
+                    "data",
+                    "type",
+                    "product_id",
+                    "price",
+                    "time",
+                    "sequence",
+                    "id",
+                    "result",
+                    "error",
+                ]
+            ),
+            children,
+            max_size=6,
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+def _frames_from(base: dict) -> st.SearchStrategy[str | bytes]:
+    """Truncated, mutated and random frames around a valid one."""
+    valid = json.dumps(base, default=str)
+    return st.one_of(
+        st.integers(0, len(valid)).map(lambda n: valid[:n]),  # truncated
+        st.builds(
+            lambda k, v: json.dumps({**base, k: v}, default=str),
+            st.sampled_from(sorted(base)),
+            json_values,
+        ),
+        json_values.map(lambda v: json.dumps(v, default=str)),
+        st.text(max_size=200),
+        st.binary(max_size=200),
+    )
+
+
+def _binance_frame() -> dict:
+    return {"stream": "btcusdt@ticker", "data": BINANCE}
+
+
+class _Runner:
+    """Feeds each raw frame through decode + the feed's frame handler."""
+
+    def __init__(self, feed, handle) -> None:
+        self.feed, self.handle = feed, handle
+        self.loop = asyncio.new_event_loop()
+        self.got: list = []
+        feed.add_handler(self.got.append)
+        self.decode_errors = 0
+
+    def __call__(self, raw) -> int | None:
+        try:
+            obj = json.loads(raw, parse_float=Decimal)  # as StreamConnection._dispatch
+        except ValueError:
+            self.decode_errors += 1
+            return
+        errors = self.feed.errors
+        self.loop.run_until_complete(self.handle(obj))  # must never raise
+        for update in self.got:
+            assert update.price > 0 and update.symbol in self.feed.symbols
+        assert self.feed.errors >= errors
+        delivered = len(self.got)
+        self.got.clear()
+        return delivered
+
+    def close(self) -> None:
+        for task in asyncio.all_tasks(self.loop):
+            task.cancel()
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def binance_runner():
+    feed = BinancePriceFeed(["BTC"], url="ws://127.0.0.1:9/")
+    shard = _Shard("fuzz", (), ["btcusdt@ticker"])
+    runner = _Runner(feed, lambda obj: feed._on_frame(shard, obj))
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="module")
+def coinbase_runner():
+    feed = CoinbasePriceFeed(["BTC", "ETH"], url="ws://127.0.0.1:9/")
+    runner = _Runner(feed, feed._on_frame)
+    yield runner
+    runner.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_frames_from(_binance_frame()))
+def test_binance_handler_never_raises(binance_runner, raw):
+    binance_runner(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_frames_from(COINBASE))
+def test_coinbase_handler_never_raises(coinbase_runner, raw):
+    coinbase_runner(raw)
+
+
+@pytest.mark.parametrize("make_runner", ["binance_runner", "coinbase_runner"])
+def test_huge_and_special_values_are_counted_not_crashing(make_runner, request):
+    runner = request.getfixturevalue(make_runner)
+    base = _binance_frame() if make_runner == "binance_runner" else COINBASE
+    price_key = ("data", "c") if make_runner == "binance_runner" else (None, "price")
+    before = runner.feed.errors
+    bad = ["NaN", "Infinity", "-1", "0", "1e999999", "9" * 1000, "x" * 1_000_000]
+    for value in bad:
+        frame = json.loads(json.dumps(base))
+        target = frame[price_key[0]] if price_key[0] else frame
+        target[price_key[1]] = value
+        runner(json.dumps(frame))
+    runner("x" * 1_000_000)  # 1 MB of non-JSON
+    runner(json.dumps(base)[:-1])  # truncated
+    assert runner.feed.errors - before >= len(bad) - 1  # each bad price counted
+    good = json.loads(json.dumps(base))
+    if "sequence" in good:
+        good["sequence"] = 10**15  # past anything the fuzzing sent
+        good["time"] = datetime.now(UTC).isoformat()
+    assert runner(json.dumps(good)) == 1  # and a good frame still goes through
+
+
+async def test_garbage_over_the_wire_feed_keeps_running():
+    """Raw garbage through a real socket (FakeBinance), then a real price."""
+    from streaming.testing import FakeBinance
+
+    from .netutil import FAST, wait_until
+
+    async with FakeBinance(seed=3) as fake:
+        feed = BinancePriceFeed(["BTC"], url=fake.url, **FAST)
+        got = []
+        feed.add_handler(got.append)
+        await feed.start()
+        try:
+            await fake.wait_clients(1)
+            await asyncio.sleep(0.2)
+            garbage = [
+                '{"stream": "btcusdt@ticker", "data": {"c": NaN}}',
+                "{",
+                "[]",
+                "null",
+                '"x"',
+                "x" * 500_000,
+                json.dumps({"data": {"c": "1e999999"}}),
+                json.dumps(
+                    {"stream": "btcusdt@ticker", "data": {**BINANCE, "c": "-5"}}
+                ),
+            ]
+            for client in list(fake._clients):
+                for raw in garbage:
+                    await client.ws.send(raw)
+                await client.ws.send(b"\xff\xfe binary")
+            update = await fake.emit("BTC", price=Decimal("12345.67"))
+            await wait_until(
+                lambda: any(u.price == Decimal("12345.67") for u in got), 5
+            )
+            assert update
+            assert feed.errors >= 1
+            assert feed.status_info()["errors"] >= 1
+        finally:
+            await feed.stop()

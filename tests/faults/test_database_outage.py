@@ -1,0 +1,111 @@
+"""PostgreSQL unavailable under a running worker: it logs, retries, loses no alert."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+
+from portfolio import services
+from portfolio.models import Alert, AlertKind
+from streaming.feeds.base import DataSource, PriceUpdate
+
+pytestmark = [
+    pytest.mark.real_only,
+    pytest.mark.timeout(60),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def _admin():
+    """An autocommit connection to the maintenance database (not the test one)."""
+    import psycopg
+
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def _backend_pid() -> int:
+    from django.db import close_old_connections
+
+    close_old_connections()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _eth(price: str) -> PriceUpdate:
+    return PriceUpdate("ETH", Decimal(price), source=DataSource.MOCK)
+
+
+async def _count(rule_id: int) -> int:
+    return await sync_to_async(Alert.objects.filter(rule_id=rule_id).count)()
+
+
+async def test_crossing_during_db_outage_is_written_once_db_is_back(
+    inprocess_worker, user, caplog
+):
+    caplog.set_level(logging.WARNING, logger="portfolio.worker")
+    rule = await sync_to_async(services.alert_rule_create)(
+        owner=user,
+        kind=AlertKind.PRICE_ABOVE,
+        symbol="ETH",
+        threshold=Decimal("4000"),
+        cooldown_seconds=0,
+    )
+    worker = await inprocess_worker()
+    async with asyncio.timeout(10):  # the rule is loaded and evaluated below the line
+        while not worker.engine._by_symbol.get("ETH"):
+            await asyncio.sleep(0.05)
+        await worker._on_chosen(_eth("3000"))
+        while worker.engine._by_symbol["ETH"][0].last_condition_met is not False:
+            await asyncio.sleep(0.05)
+
+    name = connection.settings_dict["NAME"]
+    # The worker's DB work runs in asgiref's shared thread: that connection dies.
+    worker_pid = await sync_to_async(_backend_pid)()
+    admin = await asyncio.to_thread(_admin)
+    try:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(%s)", [worker_pid])
+        published = worker.publisher.published
+        # The crossing happens while PostgreSQL refuses connections; the price
+        # stays above the line as a live feed would keep reporting it.
+        for _ in range(8):
+            await worker._on_chosen(_eth("5000"))
+            await asyncio.sleep(0.25)
+        assert worker.publisher.published > published, (
+            "prices stopped during the outage"
+        )
+        assert any("alert evaluation failed" in r.getMessage() for r in caplog.records)
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
+
+    async with asyncio.timeout(15):
+        while True:
+            await worker._on_chosen(_eth("5000"))
+            if await _count(rule.pk) >= 1:
+                break
+            await asyncio.sleep(0.25)
+    await asyncio.sleep(1.0)  # more values above the line: still one alert
+    await worker._on_chosen(_eth("5001"))
+    await asyncio.sleep(0.5)
+    assert await _count(rule.pk) == 1
+    died = [
+        t.get_name()
+        for t in worker._tasks
+        if t.done() and t.get_name() != "worker-fallback"
+    ]  # that one is one-shot
+    assert not died, f"worker loops died: {died}"

@@ -1,0 +1,41 @@
+"""Isolation for the security tests: throttles and login counters start from zero."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+_ips = itertools.count(random.Random(os.getpid()).randrange(1, 60000))
+
+
+def fresh_ip() -> str:
+    """A client address no other test (or earlier run sharing Redis) used."""
+    n = next(_ips)
+    return f"10.{(os.getpid() >> 8) % 250}.{n // 250 % 250}.{n % 250 + 1}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_throttles(monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache("security-test", {}))
+
+
+@pytest.fixture
+def ip():
+    return fresh_ip()
+
+
+@pytest.fixture
+def anon_client(ip):
+    return APIClient(REMOTE_ADDR=ip)
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    """Users are created per test: a cheap hasher keeps this group fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
