@@ -114,3 +114,16 @@ def test_odd_usernames_do_not_break_the_counter(settings):
     for name in ("x" * 10_000, "\x00nul", "ünï 🚀", " "):
         resp = token_login(name, "pw", fresh_ip())
         assert resp.status_code == 400
+
+
+def test_dashboard_login_page_locks_out_too(victim, settings):
+    ip = fresh_ip()
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        response = Client(REMOTE_ADDR=ip).post(
+            "/login/", {"username": victim.username, "password": "wrong"}
+        )
+        assert response.status_code == 200  # the form again, with an error
+    client = Client(REMOTE_ADDR=fresh_ip())
+    response = client.post("/login/", {"username": victim.username, "password": PASSWORD})
+    assert response.status_code == 200  # refused: still the login form
+    assert client.get("/").status_code == 302
