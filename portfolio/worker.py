@@ -207,16 +207,17 @@ class FeedWorker:
         self.started.set()
 
     async def stop(self) -> None:
+        """Stop everything; each step bounded so a stuck part cannot hang shutdown."""
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await _bounded(asyncio.gather(*self._tasks, return_exceptions=True), "tasks")
         self._tasks.clear()
         if self.mock is not None:
-            await self.mock.stop()
+            await _bounded(self.mock.stop(), "mock feed")
         if self.manager is not None:
-            await self.manager.stop()
-        await self.publisher.stop()
-        await self.bus.stop()
+            await _bounded(self.manager.stop(), "feed manager")
+        await _bounded(self.publisher.stop(), "publisher")
+        await _bounded(self.bus.stop(), "event bus")
         self._remove_signal_hooks()
         logger.info("Feed worker stopped.")
 
@@ -549,6 +550,13 @@ class FeedWorker:
                 )
                 self._published_minute = 0
                 last_log = time.monotonic()
+
+
+async def _bounded(awaitable: Any, what: str, timeout: float = 5.0) -> None:
+    try:
+        await asyncio.wait_for(awaitable, timeout)
+    except TimeoutError:
+        logger.warning("Stopping the %s took over %.0f s; abandoned.", what, timeout)
 
 
 def complete_total(summary: dict[str, Any]) -> str | None:

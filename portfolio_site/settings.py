@@ -115,7 +115,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the
+                # same as channels_redis' 5 s blocking pop: the read would race
+                # the reply and fail at random. Give blocking reads room.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                ],
                 "prefix": CHANNEL_LAYER_PREFIX,
                 # Prices are conflated upstream, so a small capacity is plenty;
                 # a full channel drops (channels_redis logs at INFO only).

@@ -213,6 +213,21 @@ class ConnectionManager:
 
     async def stop(self) -> None:
         """Disconnect every local client and stop the hub."""
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            # Started on a loop that is gone (tests, a restarted server): its
+            # tasks and sockets died with it; awaiting them would hang.
+            self._reset()
+            return
+        try:
+            await asyncio.wait_for(self._close_everything(), 5)
+        except TimeoutError:
+            logger.warning("Closing clients and presence took over 5 s; abandoned.")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._reset()
+
+    async def _close_everything(self) -> None:
         for client_id in list(self._clients):
             client = self._clients[client_id]
             try:
@@ -220,20 +235,19 @@ class ConnectionManager:
             except Exception:  # noqa: BLE001 - the socket may already be gone
                 pass
             await self.disconnect_client(client_id)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._layer is not None and self._hub_channel is not None:
             try:
                 await self._layer.group_discard(ALL_GROUP, self._hub_channel)
             except Exception:  # noqa: BLE001
                 logger.debug("hub group discard failed", exc_info=True)
         if self._presence is not None:
-            await self._presence.close()
-            self._presence = None
-        self._reset()
+            presence, self._presence = self._presence, None
+            await presence.close()
 
     def _reset(self) -> None:
+        # An asyncio Redis client is bound to the loop that opened its
+        # connections; a new loop (tests, a restarted server) needs a new one.
+        self._presence = None
         self._tasks = []
         self._hub_channel = None
         self._layer = None
