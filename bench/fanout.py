@@ -146,11 +146,11 @@ def run_scenario(kind: str, n: int, rates: list[float], seconds: float, logdir: 
                 rep = lg.report()
                 wall = time.time() - t0
                 cpu = {pid: round((cpu_seconds(pid) - cpu0[pid]) / wall, 2) for pid in watch}
-                step["loadgen_cpu"] = cpu.pop(lg.proc.pid)
+                lg_cpu = cpu.pop(lg.proc.pid)
                 ticks = count * len(SYMBOLS)
                 step = {"rate_per_symbol": rate, "ticks_per_s": rate * len(SYMBOLS),
                         "ticks": ticks, "exchange_late_ms": fake["late_ms"],
-                        "server_cpu": cpu, **rep}
+                        "server_cpu": cpu, "loadgen_cpu": lg_cpu, **rep}
                 step["updates_per_s"] = round(rep["updates"] / (fake["seconds"] or 1), 1)
                 step["frames_per_s"] = round(rep["frames"] / (fake["seconds"] or 1), 1)
                 if ours:
