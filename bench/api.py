@@ -137,9 +137,14 @@ def main(seconds: float, logdir: Path) -> dict:
                                   "--startup-window", "3600"], env)
         wait_port(port, 60, proc=p)
         # the worker runs and receives ticks (1 Hz per symbol) during the measurement
-        ticker = threading.Thread(target=lambda: asyncio.run(bench_fake_exchange.command(
-            fake_port, {"cmd": "tick", "rate": 1, "count": int(seconds * 2 + 15)}, 600)),
-            daemon=True)
+        def tick() -> None:
+            try:
+                asyncio.run(bench_fake_exchange.command(
+                    fake_port, {"cmd": "tick", "rate": 1, "count": int(seconds * 2 + 15)}, 600))
+            except Exception:  # noqa: BLE001 - the fake is stopped at the end
+                pass
+
+        ticker = threading.Thread(target=tick, daemon=True)
         ticker.start()
         time.sleep(2)
         warm = asyncio.run(closed_loop(port, token, 2, 2))
