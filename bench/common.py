@@ -176,3 +176,47 @@ def redis_cleanup(db: int, prefix: str) -> None:
 
 def dump(obj) -> str:
     return json.dumps(obj, indent=1, default=str)
+
+
+def pyspy_start(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
+    """Sample ``pid`` with py-spy (bench-only dependency) for ``seconds``; None if absent."""
+    exe = Path(PY).parent / "py-spy"
+    if not exe.exists():
+        return None
+    return subprocess.Popen(
+        [str(exe), "record", "-p", str(pid), "-d", str(int(max(1, seconds))), "-r", "200",
+         "-f", "raw", "-o", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarise_collapsed(path: Path, top: int = 14) -> str:
+    """Self and inclusive shares of the busiest functions from py-spy's collapsed stacks."""
+    if not path.exists():
+        return "(no profile)"
+    self_c: dict[str, int] = {}
+    incl: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split(
+            "site-packages/")[-1].replace(str(ROOT) + "/", "") + ")" if " (" in f else f
+            for f in stack.split(";")]
+        self_c[frames[-1]] = self_c.get(frames[-1], 0) + n
+        for f in set(frames):
+            incl[f] = incl.get(f, 0) + n
+    if not total:
+        return "(empty profile)"
+    lines = [f"{total} samples (active threads only)", "self%  function"]
+    for f, n in sorted(self_c.items(), key=lambda x: -x[1])[:top]:
+        lines.append(f"{100 * n / total:5.1f}  {f}")
+    lines.append("incl%  function (ours, channels, daphne, twisted, autobahn)")
+    keys = ("streaming/", "portfolio/", "channels/", "daphne/", "twisted/", "autobahn/",
+            "asgiref/", "channels_redis/")
+    ranked = [(f, n) for f, n in incl.items() if any(k in f for k in keys)]
+    for f, n in sorted(ranked, key=lambda x: -x[1])[:top]:
+        lines.append(f"{100 * n / total:5.1f}  {f}")
+    return "\n".join(lines)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from bench import bench_fake_exchange
 from bench.common import (
-    HOST, PY, SYMBOLS, Procs, base_env, cpu_seconds, dump, free_port, migrate, wait_port,
+    HOST, PY, SYMBOLS, Procs, base_env, cpu_seconds, dump, pyspy_start, summarise_collapsed, free_port, migrate, wait_port,
 )
 
 P99_LIMIT_MS = 100.0
@@ -114,7 +114,8 @@ def start_servers(kind: str, procs: Procs, fake_port: int, tmp: Path,
 
 
 def run_scenario(kind: str, n: int, rates: list[float], seconds: float, logdir: Path,
-                 publish_interval: float | None = None, stop_after_fail: bool = True) -> dict:
+                 publish_interval: float | None = None, stop_after_fail: bool = True,
+                 profile_rate: float | None = None) -> dict:
     ours = kind not in ("ws", "channels")
     result = {"scenario": kind, "clients": n, "steps": [], "error": None}
     with Procs(logdir / f"{kind}-{n}") as procs, tempfile.TemporaryDirectory() as tmp:
@@ -140,10 +141,20 @@ def run_scenario(kind: str, n: int, rates: list[float], seconds: float, logdir: 
                 watch = [*pids, lg.proc.pid]
                 cpu0 = {pid: cpu_seconds(pid) for pid in watch}
                 t0 = time.time()
+                spies = []
+                if profile_rate == rate:
+                    for pid in pids:
+                        out = logdir / f"{kind}-{n}" / f"pyspy-{pid}-{rate:g}.txt"
+                        spies.append((pid, out, pyspy_start(pid, seconds, out)))
                 fake = asyncio.run(bench_fake_exchange.command(
                     fake_port, {"cmd": "tick", "rate": rate, "count": count}, seconds * 10 + 60))
                 time.sleep(1.0)  # drain
                 rep = lg.report()
+                for pid, out, spy in spies:
+                    if spy is not None:
+                        spy.wait(30)
+                        result.setdefault("profiles", {})[f"{pid}@{rate:g}"] = \
+                            summarise_collapsed(out)
                 wall = time.time() - t0
                 cpu = {pid: round((cpu_seconds(pid) - cpu0[pid]) / wall, 2) for pid in watch}
                 lg_cpu = cpu.pop(lg.proc.pid)
@@ -217,7 +228,13 @@ if __name__ == "__main__":
     p.add_argument("--seconds", type=float, default=5.0, help="seconds of ticks per step")
     p.add_argument("--all-steps", action="store_true", help="do not stop at the first miss")
     p.add_argument("--logs", default="/tmp/bench-logs")
+    p.add_argument("--publish-interval", type=float, default=None)
+    p.add_argument("--profile-rate", type=float, default=None,
+                   help="py-spy the server processes during the step at this rate")
     a = p.parse_args()
     res = run_scenario(a.scenario, a.n, [float(r) for r in a.rates.split(",")], a.seconds,
-                       Path(a.logs), stop_after_fail=not a.all_steps)
+                       Path(a.logs), publish_interval=a.publish_interval,
+                       stop_after_fail=not a.all_steps, profile_rate=a.profile_rate)
+    for key, text in res.get("profiles", {}).items():
+        print(f"--- profile {key}\n{text}")
     print(dump(res))
