@@ -23,8 +23,13 @@ def price_from_binance(raw: str) -> dict | None:
 
 
 def frame(prices: list[dict]) -> dict:
-    return {"type": "price_update", "data": {"prices": prices}, "client_id": None,
-            "room": "prices", "timestamp": datetime.now(UTC).isoformat()}
+    return {
+        "type": "price_update",
+        "data": {"prices": prices},
+        "client_id": None,
+        "room": "prices",
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
 
 
 def frame_text(prices: list[dict]) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import tempfile
 import threading
@@ -22,12 +21,51 @@ from pathlib import Path
 
 from bench import bench_fake_exchange
 from bench.common import (
-    HOST, PY, ROOT, SYMBOLS, Procs, base_env, dump, free_port, migrate, percentile, wait_port,
+    HOST,
+    PY,
+    ROOT,
+    SYMBOLS,
+    Procs,
+    base_env,
+    dump,
+    free_port,
+    migrate,
+    percentile,
+    wait_port,
 )
 
-EXTRA = ["AAVE", "MKR", "COMP", "SNX", "CRV", "SUSHI", "YFI", "BAL", "ZRX", "ENJ",
-         "MANA", "SAND", "AXS", "CHZ", "GRT", "LRC", "BAT", "KNC", "OMG", "ZEC",
-         "DASH", "EOS", "XTZ", "ALGO", "VET", "ICP", "HBAR", "EGLD", "FLOW", "THETA"]
+EXTRA = [
+    "AAVE",
+    "MKR",
+    "COMP",
+    "SNX",
+    "CRV",
+    "SUSHI",
+    "YFI",
+    "BAL",
+    "ZRX",
+    "ENJ",
+    "MANA",
+    "SAND",
+    "AXS",
+    "CHZ",
+    "GRT",
+    "LRC",
+    "BAT",
+    "KNC",
+    "OMG",
+    "ZEC",
+    "DASH",
+    "EOS",
+    "XTZ",
+    "ALGO",
+    "VET",
+    "ICP",
+    "HBAR",
+    "EGLD",
+    "FLOW",
+    "THETA",
+]
 
 SETUP = """
 from decimal import Decimal
@@ -44,8 +82,10 @@ print("TOKEN", Token.objects.get_or_create(user=u)[0].key)
 
 
 async def request(reader, writer, path: str, token: str) -> int:
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Token {token}\r\n"
-                 f"Accept: application/json\r\n\r\n".encode())
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Token {token}\r\n"
+        f"Accept: application/json\r\n\r\n".encode()
+    )
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     length = 0
@@ -56,7 +96,9 @@ async def request(reader, writer, path: str, token: str) -> int:
     return status
 
 
-async def fixed_rate(port: int, token: str, rate: float, seconds: float, conns: int = 8) -> dict:
+async def fixed_rate(
+    port: int, token: str, rate: float, seconds: float, conns: int = 8
+) -> dict:
     pool: asyncio.Queue = asyncio.Queue()
     for _ in range(conns):
         pool.put_nowait(await asyncio.open_connection(HOST, port))
@@ -107,40 +149,83 @@ async def closed_loop(port: int, token: str, conns: int, seconds: float) -> dict
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(conns)))
-    return summary(lat, time.perf_counter() - start, errors, statuses, f"max ({conns} conns)")
+    return summary(
+        lat, time.perf_counter() - start, errors, statuses, f"max ({conns} conns)"
+    )
 
 
 def summary(lat, elapsed, errors, statuses, label) -> dict:
     ms = lambda x: None if x is None else round(x * 1000, 1)  # noqa: E731
-    return {"mode": label, "requests": len(lat), "req_per_s": round(len(lat) / elapsed, 1),
-            "p50_ms": ms(percentile(lat, 50)), "p99_ms": ms(percentile(lat, 99)),
-            "max_ms": ms(max(lat) if lat else None), "errors": errors,
-            "statuses": {str(k): v for k, v in statuses.items()}}
+    return {
+        "mode": label,
+        "requests": len(lat),
+        "req_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": ms(percentile(lat, 50)),
+        "p99_ms": ms(percentile(lat, 99)),
+        "max_ms": ms(max(lat) if lat else None),
+        "errors": errors,
+        "statuses": {str(k): v for k, v in statuses.items()},
+    }
 
 
 def main(seconds: float, logdir: Path) -> dict:
     with Procs(logdir / "api") as procs, tempfile.TemporaryDirectory() as tmp:
         fake_port = free_port()
-        fp = procs.start("fake-exchange", [PY, "-m", "bench.bench_fake_exchange", "--port",
-                                           str(fake_port)], base_env())
+        fp = procs.start(
+            "fake-exchange",
+            [PY, "-m", "bench.bench_fake_exchange", "--port", str(fake_port)],
+            base_env(),
+        )
         wait_port(fake_port, proc=fp)
-        env = base_env(DATABASE_URL=f"sqlite:///{tmp}/api.sqlite3",
-                       BINANCE_WS_URL=f"ws://{HOST}:{fake_port}/stream", PRICE_FEEDS="binance")
+        env = base_env(
+            DATABASE_URL=f"sqlite:///{tmp}/api.sqlite3",
+            BINANCE_WS_URL=f"ws://{HOST}:{fake_port}/stream",
+            PRICE_FEEDS="binance",
+        )
         migrate(env)
-        out = subprocess.run([PY, "manage.py", "shell", "-c",
-                              SETUP.format(symbols=SYMBOLS + EXTRA)],
-                             env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-        token = next(ln.split()[1] for ln in out.stdout.splitlines() if ln.startswith("TOKEN"))
+        out = subprocess.run(
+            [PY, "manage.py", "shell", "-c", SETUP.format(symbols=SYMBOLS + EXTRA)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        token = next(
+            ln.split()[1] for ln in out.stdout.splitlines() if ln.startswith("TOKEN")
+        )
         port = free_port()
-        p = procs.start("serve", [PY, "manage.py", "serve", "--host", HOST, "--port", str(port),
-                                  "--providers", "binance", "--symbols", ",".join(SYMBOLS),
-                                  "--startup-window", "3600"], env)
+        p = procs.start(
+            "serve",
+            [
+                PY,
+                "manage.py",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--providers",
+                "binance",
+                "--symbols",
+                ",".join(SYMBOLS),
+                "--startup-window",
+                "3600",
+            ],
+            env,
+        )
         wait_port(port, 60, proc=p)
+
         # the worker runs and receives ticks (1 Hz per symbol) during the measurement
         def tick() -> None:
             try:
-                asyncio.run(bench_fake_exchange.command(
-                    fake_port, {"cmd": "tick", "rate": 1, "count": int(seconds * 2 + 15)}, 600))
+                asyncio.run(
+                    bench_fake_exchange.command(
+                        fake_port,
+                        {"cmd": "tick", "rate": 1, "count": int(seconds * 2 + 15)},
+                        600,
+                    )
+                )
             except Exception:  # noqa: BLE001 - the fake is stopped at the end
                 pass
 

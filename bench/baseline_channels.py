@@ -41,13 +41,15 @@ async def feed() -> None:
     url = f"{os.environ['BENCH_EXCHANGE_URL']}?streams={streams}"
     while True:
         try:
-            async with connect(url, compression=None, max_queue=None,
-                               ping_interval=None) as ws:
+            async with connect(
+                url, compression=None, max_queue=None, ping_interval=None
+            ) as ws:
                 async for raw in ws:
                     price = price_from_binance(raw)
                     if price is not None:
-                        await layer.group_send("prices", {"type": "price.update",
-                                                          "prices": [price]})
+                        await layer.group_send(
+                            "prices", {"type": "price.update", "prices": [price]}
+                        )
         except OSError:
             await asyncio.sleep(0.5)
 

@@ -32,13 +32,18 @@ async def main(port: int, exchange: str) -> None:
             clients.discard(ws)
 
     streams = "/".join(f"{s.lower()}usdt@ticker" for s in SYMBOLS)
-    async with serve(handler, HOST, port, compression=None, ping_interval=None,
-                     max_queue=None):
+    async with serve(
+        handler, HOST, port, compression=None, ping_interval=None, max_queue=None
+    ):
         print(f"baseline websockets on {port}", flush=True)
         while True:
             try:
-                async with connect(f"{exchange}?streams={streams}", compression=None,
-                                   max_queue=None, ping_interval=None) as feed:
+                async with connect(
+                    f"{exchange}?streams={streams}",
+                    compression=None,
+                    max_queue=None,
+                    ping_interval=None,
+                ) as feed:
                     async for raw in feed:
                         price = price_from_binance(raw)
                         if price is not None:

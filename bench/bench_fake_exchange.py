@@ -56,8 +56,10 @@ class FakeBinance:
                     msg = json.loads(raw)
                 except ValueError:
                     continue
-                params = [p.split("@")[0].upper().removesuffix("USDT")
-                          for p in msg.get("params", [])]
+                params = [
+                    p.split("@")[0].upper().removesuffix("USDT")
+                    for p in msg.get("params", [])
+                ]
                 if msg.get("method") == "SUBSCRIBE":
                     streams.update(params)
                 elif msg.get("method") == "UNSUBSCRIBE":
@@ -72,17 +74,32 @@ class FakeBinance:
         seq = self.seq[symbol]
         price = BASE_PRICE[symbol] * (1 + 0.01 * math.sin(seq / 7))
         now_ms = int(time.time() * 1000)
-        return json.dumps({
-            "stream": f"{symbol.lower()}usdt@ticker",
-            "data": {
-                "e": "24hrTicker", "E": now_ms, "s": f"{symbol}USDT",
-                "p": "1.50000000", "P": "0.150", "w": f"{price:.8f}",
-                "c": f"{price:.8f}", "Q": "0.01000000", "o": f"{price:.8f}",
-                "h": f"{price * 1.02:.8f}", "l": f"{price * 0.98:.8f}",
-                "v": f"{seq}.00000000", "q": "1000.00000000",
-                "O": now_ms - 86400000, "C": now_ms, "F": 1, "L": seq, "n": seq,
+        return json.dumps(
+            {
+                "stream": f"{symbol.lower()}usdt@ticker",
+                "data": {
+                    "e": "24hrTicker",
+                    "E": now_ms,
+                    "s": f"{symbol}USDT",
+                    "p": "1.50000000",
+                    "P": "0.150",
+                    "w": f"{price:.8f}",
+                    "c": f"{price:.8f}",
+                    "Q": "0.01000000",
+                    "o": f"{price:.8f}",
+                    "h": f"{price * 1.02:.8f}",
+                    "l": f"{price * 0.98:.8f}",
+                    "v": f"{seq}.00000000",
+                    "q": "1000.00000000",
+                    "O": now_ms - 86400000,
+                    "C": now_ms,
+                    "F": 1,
+                    "L": seq,
+                    "n": seq,
+                },
             },
-        }, separators=(",", ":"))
+            separators=(",", ":"),
+        )
 
     async def tick(self, rate: float, count: int) -> dict:
         count = min(int(count), 10_000_000)
@@ -109,8 +126,12 @@ class FakeBinance:
                 i += 1
             next_at = start + i / per_second
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-        return {"done": True, "sent": total, "late_ms": round(worst_late * 1000, 1),
-                "seconds": round(time.monotonic() - start, 3)}
+        return {
+            "done": True,
+            "sent": total,
+            "late_ms": round(worst_late * 1000, 1),
+            "seconds": round(time.monotonic() - start, 3),
+        }
 
     async def control(self, ws) -> None:
         async for raw in ws:
@@ -120,14 +141,22 @@ class FakeBinance:
                     reply = await self.tick(float(msg["rate"]), int(msg["count"]))
                 await ws.send(json.dumps(reply))
             elif msg.get("cmd") == "stats":
-                await ws.send(json.dumps({"sent": self.sent, "connections": len(self.conns),
-                                          "seq": self.seq}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "sent": self.sent,
+                            "connections": len(self.conns),
+                            "seq": self.seq,
+                        }
+                    )
+                )
 
 
 async def main(port: int, symbols: list[str]) -> None:
     fake = FakeBinance(symbols)
-    async with serve(fake.handler, HOST, port, compression=None, max_queue=None,
-                     ping_interval=None) as server:
+    async with serve(
+        fake.handler, HOST, port, compression=None, max_queue=None, ping_interval=None
+    ) as server:
         print(f"fake binance on ws://{HOST}:{port}/stream", flush=True)
         await server.serve_forever()
 

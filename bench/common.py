@@ -16,8 +16,26 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 HOST = "127.0.0.1"
 SYMBOLS = [
-    "BTC", "ETH", "BNB", "SOL", "XRP", "ADA", "DOGE", "AVAX", "DOT", "LINK",
-    "LTC", "TRX", "ATOM", "UNI", "ETC", "XLM", "NEAR", "APT", "FIL", "ARB",
+    "BTC",
+    "ETH",
+    "BNB",
+    "SOL",
+    "XRP",
+    "ADA",
+    "DOGE",
+    "AVAX",
+    "DOT",
+    "LINK",
+    "LTC",
+    "TRX",
+    "ATOM",
+    "UNI",
+    "ETC",
+    "XLM",
+    "NEAR",
+    "APT",
+    "FIL",
+    "ARB",
 ]
 
 
@@ -34,7 +52,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+def wait_port(
+    port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -48,8 +68,11 @@ def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = 
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "DATABASE_URL", "CHANNEL_LAYER_PREFIX")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "CHANNEL_LAYER_PREFIX")
+    }
     env["PYTHONPATH"] = str(ROOT)
     env["DJANGO_SETTINGS_MODULE"] = "portfolio_site.settings"
     env.setdefault("DJANGO_LOG_LEVEL", "WARNING")
@@ -65,11 +88,18 @@ class Procs:
         self.logdir = logdir
         logdir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, args: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
+    def start(
+        self, name: str, args: list[str], env: dict[str, str], **kw
+    ) -> subprocess.Popen:
         log = open(self.logdir / f"{name}.log", "wb")
         proc = subprocess.Popen(
-            args, env=env, cwd=ROOT, stdout=kw.pop("stdout", log), stderr=log,
-            preexec_fn=raise_nofile, **kw,
+            args,
+            env=env,
+            cwd=ROOT,
+            stdout=kw.pop("stdout", log),
+            stderr=log,
+            preexec_fn=raise_nofile,
+            **kw,
         )
         self.procs.append(proc)
         return proc
@@ -106,8 +136,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT,
-                   check=True)
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--noinput", "-v", "0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -129,8 +163,11 @@ def machine_info() -> dict[str, str]:
         if line.startswith("MemTotal"):
             mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     return {
-        "cpu": cpu, "cores": str(os.cpu_count()), "ram": mem,
-        "os": platform.platform(), "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram": mem,
+        "os": platform.platform(),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -138,17 +175,33 @@ def versions() -> dict[str, str]:
     from importlib.metadata import version
 
     out = {"python": platform.python_version()}
-    for pkg in ("django", "channels", "channels-redis", "daphne", "websockets", "twisted"):
+    for pkg in (
+        "django",
+        "channels",
+        "channels-redis",
+        "daphne",
+        "websockets",
+        "twisted",
+    ):
         try:
             out[pkg] = version(pkg)
         except Exception:  # noqa: BLE001
             out[pkg] = "?"
     try:
-        info = subprocess.run(["redis-cli", "-h", HOST, "INFO", "server"], capture_output=True,
-                              text=True, timeout=5).stdout
+        info = subprocess.run(
+            ["redis-cli", "-h", HOST, "INFO", "server"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
         out["redis server"] = next(
-            (ln.split(":", 1)[1].strip() for ln in info.splitlines()
-             if ln.startswith("redis_version")), "?")
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in info.splitlines()
+                if ln.startswith("redis_version")
+            ),
+            "?",
+        )
     except Exception:  # noqa: BLE001
         out["redis server"] = "unavailable"
     return out
@@ -184,9 +237,24 @@ def pyspy_start(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
     if not exe.exists():
         return None
     return subprocess.Popen(
-        [str(exe), "record", "-p", str(pid), "-d", str(int(max(1, seconds))), "-r", "200",
-         "-f", "raw", "-o", str(out), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(exe),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(int(max(1, seconds))),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def summarise_collapsed(path: Path, top: int = 14) -> str:
@@ -202,9 +270,18 @@ def summarise_collapsed(path: Path, top: int = 14) -> str:
             continue
         n = int(count)
         total += n
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split(
-            "site-packages/")[-1].replace(str(ROOT) + "/", "") + ")" if " (" in f else f
-            for f in stack.split(";")]
+        frames = [
+            f.split(" (")[0]
+            + " ("
+            + f.split(" (")[1]
+            .split(":")[0]
+            .split("site-packages/")[-1]
+            .replace(str(ROOT) + "/", "")
+            + ")"
+            if " (" in f
+            else f
+            for f in stack.split(";")
+        ]
         self_c[frames[-1]] = self_c.get(frames[-1], 0) + n
         for f in set(frames):
             incl[f] = incl.get(f, 0) + n
@@ -214,8 +291,16 @@ def summarise_collapsed(path: Path, top: int = 14) -> str:
     for f, n in sorted(self_c.items(), key=lambda x: -x[1])[:top]:
         lines.append(f"{100 * n / total:5.1f}  {f}")
     lines.append("incl%  function (ours, channels, daphne, twisted, autobahn)")
-    keys = ("streaming/", "portfolio/", "channels/", "daphne/", "twisted/", "autobahn/",
-            "asgiref/", "channels_redis/")
+    keys = (
+        "streaming/",
+        "portfolio/",
+        "channels/",
+        "daphne/",
+        "twisted/",
+        "autobahn/",
+        "asgiref/",
+        "channels_redis/",
+    )
     ranked = [(f, n) for f, n in incl.items() if any(k in f for k in keys)]
     for f, n in sorted(ranked, key=lambda x: -x[1])[:top]:
         lines.append(f"{100 * n / total:5.1f}  {f}")

@@ -31,7 +31,9 @@ FIX = ROOT / "tests" / "fixtures" / "exchanges"
 
 def build_frames(count: int) -> list[tuple[str, str]]:
     b = json.loads((FIX / "binance_ticker.json").read_text())["combined_stream_frame"]
-    c = json.loads((FIX / "coinbase_ticker.json").read_text())["exchange_ws_feed_ticker_2022"]
+    c = json.loads((FIX / "coinbase_ticker.json").read_text())[
+        "exchange_ws_feed_ticker_2022"
+    ]
     c = c[0] if isinstance(c, list) else c
     frames = []
     t0 = int(time.time() * 1000)
@@ -40,7 +42,13 @@ def build_frames(count: int) -> list[tuple[str, str]]:
         price = 100 + (i % 997) * 0.013
         if (i // len(SYMBOLS)) % 4 == 3:  # one round in four from the fallback exchange
             f = copy.deepcopy(c)
-            f.update({"product_id": f"{sym}-USD", "price": f"{price:.2f}", "sequence": 1000 + i})
+            f.update(
+                {
+                    "product_id": f"{sym}-USD",
+                    "price": f"{price:.2f}",
+                    "sequence": 1000 + i,
+                }
+            )
             frames.append(("coinbase", json.dumps(f)))
         else:
             f = copy.deepcopy(b)
@@ -60,7 +68,6 @@ async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
     from portfolio.alerts import AlertEngine
     from streaming.bus import StreamEventBus
     from streaming.events import EventFilter, EventType, StreamEvent
-    from streaming.feeds.base import PriceFeedProvider
     from streaming.feeds.binance import BinancePriceFeed
     from streaming.feeds.coinbase import CoinbasePriceFeed
     from streaming.feeds.manager import PriceFeedManager
@@ -73,10 +80,18 @@ async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
     await bus.start()
     publisher = ConflatingPublisher(sink, 0.25)
     engine = AlertEngine()
-    bus.subscribe("publisher", lambda e: publisher.offer(e.data),
-                  EventFilter(event_types={EventType.PRICE_UPDATE}), priority=10)
-    bus.subscribe("price-alerts", lambda e: engine.price_may_fire(e.data),
-                  EventFilter(event_types={EventType.PRICE_UPDATE}), priority=5)
+    bus.subscribe(
+        "publisher",
+        lambda e: publisher.offer(e.data),
+        EventFilter(event_types={EventType.PRICE_UPDATE}),
+        priority=10,
+    )
+    bus.subscribe(
+        "price-alerts",
+        lambda e: engine.price_may_fire(e.data),
+        EventFilter(event_types={EventType.PRICE_UPDATE}),
+        priority=5,
+    )
     binance = BinancePriceFeed(SYMBOLS, url="ws://127.0.0.1:9/unused")
     coinbase = CoinbasePriceFeed(SYMBOLS, url="ws://127.0.0.1:9/unused")
     manager = PriceFeedManager(stale_after=3600)
@@ -84,8 +99,14 @@ async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
     manager.add_feed(coinbase)
 
     async def on_chosen(update):  # = FeedWorker._on_chosen
-        await bus.publish(StreamEvent(EventType.PRICE_UPDATE, update.to_dict(),
-                                      update.timestamp, source=update.source.value))
+        await bus.publish(
+            StreamEvent(
+                EventType.PRICE_UPDATE,
+                update.to_dict(),
+                update.timestamp,
+                source=update.source.value,
+            )
+        )
 
     manager.add_handler(on_chosen)
     feeds = {"binance": binance, "coinbase": coinbase}
@@ -93,7 +114,7 @@ async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
     start = time.perf_counter()
     done = 0
     for i in range(0, len(frames), 2000):
-        for provider, raw in frames[i:i + 2000]:
+        for provider, raw in frames[i : i + 2000]:
             update = parsers[provider](raw)
             if update is not None:
                 await feeds[provider].dispatch(update)
@@ -104,9 +125,14 @@ async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
     elapsed = time.perf_counter() - start
     done = min(done, len(frames))
     await bus.stop()
-    return {"frames": done, "seconds": round(elapsed, 3),
-            "frames_per_s": round(done / elapsed), "us_per_frame": round(elapsed / done * 1e6, 2),
-            "offered": publisher.offered, "bus_dropped": bus.events_dropped}
+    return {
+        "frames": done,
+        "seconds": round(elapsed, 3),
+        "frames_per_s": round(done / elapsed),
+        "us_per_frame": round(elapsed / done * 1e6, 2),
+        "offered": publisher.offered,
+        "bus_dropped": bus.events_dropped,
+    }
 
 
 def profile(frames: list[tuple[str, str]], top: int = 15) -> str:
@@ -118,7 +144,9 @@ def profile(frames: list[tuple[str, str]], top: int = 15) -> str:
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
     lines = out.getvalue().splitlines()
     start = next(i for i, ln in enumerate(lines) if "ncalls" in ln)
-    return "\n".join(ln.replace(str(ROOT) + "/", "") for ln in lines[start:start + top + 1])
+    return "\n".join(
+        ln.replace(str(ROOT) + "/", "") for ln in lines[start : start + top + 1]
+    )
 
 
 def main(count: int, do_profile: bool = True) -> dict:

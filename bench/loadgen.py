@@ -44,12 +44,26 @@ class Stats:
         self.t0 = time.time()
 
 
-async def client(i: int, url: str, rooms: list[str], stats: Stats, ready: asyncio.Queue,
-                 origin: str, stop: asyncio.Event) -> None:
+async def client(
+    i: int,
+    url: str,
+    rooms: list[str],
+    stats: Stats,
+    ready: asyncio.Queue,
+    origin: str,
+    stop: asyncio.Event,
+) -> None:
     ts_cache: dict[str, float] = {}
     try:
-        ws = await connect(url, compression=None, origin=origin, max_size=2**22,
-                           ping_interval=None, open_timeout=60, max_queue=None)
+        ws = await connect(
+            url,
+            compression=None,
+            origin=origin,
+            max_size=2**22,
+            ping_interval=None,
+            open_timeout=60,
+            max_queue=None,
+        )
     except Exception as exc:  # noqa: BLE001
         await ready.put(f"fail {exc!r}")
         return
@@ -140,7 +154,9 @@ async def main(args) -> None:
     for i in range(args.n):
         url = urls[i % len(urls)]
         origin = "http://" + url.split("/")[2]
-        tasks.append(asyncio.create_task(client(i, url, rooms, stats, ready, origin, stop)))
+        tasks.append(
+            asyncio.create_task(client(i, url, rooms, stats, ready, origin, stop))
+        )
         if (i + 1) % 50 == 0:  # connect in waves so the accept backlog is not flooded
             for _ in range(50):
                 ok += (await ready.get()) == "ok"
@@ -177,11 +193,23 @@ async def main(args) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--url", action="append", required=True,
-                        help="server URL; repeat to spread clients over servers")
+    parser.add_argument(
+        "--url",
+        action="append",
+        required=True,
+        help="server URL; repeat to spread clients over servers",
+    )
     parser.add_argument("-n", type=int, default=100)
-    parser.add_argument("--subscribe", default="prices", help="rooms, comma-separated; "
-                        "empty for servers that push to everyone (the raw baseline)")
-    parser.add_argument("--max-seconds", type=float, default=1200,
-                        help="hard bound on the process lifetime")
+    parser.add_argument(
+        "--subscribe",
+        default="prices",
+        help="rooms, comma-separated; "
+        "empty for servers that push to everyone (the raw baseline)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=1200,
+        help="hard bound on the process lifetime",
+    )
     asyncio.run(main(parser.parse_args()))
