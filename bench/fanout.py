@@ -261,6 +261,12 @@ def run_scenario(
                     rep["updates"] / (fake["seconds"] or 1), 1
                 )
                 step["frames_per_s"] = round(rep["frames"] / (fake["seconds"] or 1), 1)
+                # contention-robust cost: server CPU time per delivered price update
+                step["server_us_per_update"] = (
+                    round(sum(cpu.values()) * wall / rep["updates"] * 1e6, 1)
+                    if rep["updates"]
+                    else None
+                )
                 if ours:
                     end = wait_status(lg, time.time())
                     published = (end or {}).get("published", 0) - (base or {}).get(
@@ -291,7 +297,7 @@ def run_scenario(
                     f"  {kind} N={n} rate={rate}/s/sym: p50={rep['p50_ms']} p99={p99} ms "
                     f"upd/s={step['updates_per_s']} frames/s={step['frames_per_s']} "
                     f"lost={step['lost']} conflated={step['conflated']} cpu={cpu} "
-                    f"loadgen_cpu={step['loadgen_cpu']} "
+                    f"loadgen_cpu={step['loadgen_cpu']} us/upd={step['server_us_per_update']} "
                     f"holds={step['holds']}",
                     flush=True,
                 )
