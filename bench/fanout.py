@@ -233,8 +233,7 @@ def run_scenario(
                         seconds * 10 + 60,
                     )
                 )
-                time.sleep(1.0)  # drain
-                rep = lg.report()
+                rep = drain(lg)
                 for pid, out, spy in spies:
                     if spy is not None:
                         spy.wait(30)
@@ -326,6 +325,20 @@ def run_scenario(
     )
     result["max_frames_per_s_held"] = max((s["frames_per_s"] for s in held), default=0)
     return result
+
+
+def drain(lg: LoadGen, quiet: float = 1.0, cap: float = 15.0) -> dict:
+    """Wait until no update arrived for ``quiet`` seconds (at most ``cap``), then report."""
+    deadline = time.monotonic() + cap
+    time.sleep(quiet)
+    rep = lg.report()
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        again = lg.report()
+        if again["updates"] == rep["updates"]:
+            return again
+        rep = again
+    return rep
 
 
 def wait_status(lg: LoadGen, after: float, timeout: float = 7.0) -> dict | None:

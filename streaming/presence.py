@@ -15,9 +15,11 @@ across processes and a crashed process's clients expire instead of lingering.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -153,6 +155,8 @@ class ConnectionManager:
         self._presence: _RedisPresence | None = None
         self.frames_delivered = 0
         self.send_errors = 0
+        self._inbox: deque[tuple[str | None, str]] = deque()
+        self._inbox_ready: asyncio.Event | None = None
 
     # -- lifecycle -------------------------------------------------------------
     @property
@@ -184,7 +188,12 @@ class ConnectionManager:
             self._presence = _RedisPresence(
                 settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX
             )
-        self._tasks = [loop.create_task(self._receive_loop(), name="hub-receive")]
+        self._inbox.clear()
+        self._inbox_ready = asyncio.Event()
+        self._tasks = [
+            loop.create_task(self._receive_loop(), name="hub-receive"),
+            loop.create_task(self._deliver_loop(), name="hub-deliver"),
+        ]
         if self._presence is not None:
             self._tasks.append(loop.create_task(self._refresh_loop(), name="presence"))
 
@@ -404,7 +413,27 @@ class ConnectionManager:
                 await self._rejoin_groups()
                 continue
             if message.get("type") == "room.frame":
-                await self.deliver_local(message.get("room"), message["text"])
+                self._inbox.append((message.get("room"), message["text"]))
+                self._inbox_ready.set()
+
+    async def _deliver_loop(self) -> None:
+        """Write received frames to local sockets, merging a backlog of price frames.
+
+        Receiving is kept apart from writing so the hub channel is always drained
+        (a broadcast to 1,000 sockets takes tens of ms). When several price frames
+        for one room queued up meanwhile, they go out as ONE frame whose ``prices``
+        list holds every update in order (nothing dropped): one send per socket
+        instead of one per frame. Other frames keep their order relative to them.
+        """
+        inbox = self._inbox
+        while True:
+            await self._inbox_ready.wait()
+            self._inbox_ready.clear()
+            while inbox:
+                items = list(inbox)
+                inbox.clear()
+                for room, text in _merge_price_frames(items):
+                    await self.deliver_local(room, text)
 
     async def _rejoin_groups(self) -> None:
         """Re-add the hub to its groups (a restarted Redis forgot them)."""
@@ -428,6 +457,48 @@ class ConnectionManager:
                 raise
             except Exception:  # noqa: BLE001
                 logger.warning("presence refresh failed", exc_info=True)
+
+
+_PRICE_PREFIX = '{"type":"price_update",'
+
+
+def _merge_price_frames(
+    items: list[tuple[str | None, str]],
+) -> list[tuple[str | None, str]]:
+    """Join consecutive-in-time price frames per room into one frame (order kept).
+
+    Price frames of a room are merged into the position of its first one, but a
+    non-price frame (portfolio, alert, status) closes the run first, so nothing
+    overtakes anything it followed. A single frame passes through untouched.
+    """
+    if len(items) == 1:
+        return items
+    out: list[tuple[str | None, str]] = []
+    runs: dict[str | None, list[str]] = {}
+
+    def close_runs() -> None:
+        for room, texts in runs.items():
+            out.append((room, texts[0] if len(texts) == 1 else _join_prices(texts)))
+        runs.clear()
+
+    for room, text in items:
+        if text.startswith(_PRICE_PREFIX):
+            runs.setdefault(room, []).append(text)
+        else:
+            close_runs()
+            out.append((room, text))
+    close_runs()
+    return out
+
+
+def _join_prices(texts: list[str]) -> str:
+    frames = [json.loads(t) for t in texts]
+    merged = frames[-1]  # newest envelope (timestamp), every update in order
+    merged["data"] = {
+        **merged["data"],
+        "prices": [p for f in frames for p in f["data"].get("prices", [])],
+    }
+    return json.dumps(merged, separators=(",", ":"))
 
 
 async def publish_frame(group: str, room: str | None, text: str) -> None:
