@@ -15,9 +15,11 @@ across processes and a crashed process's clients expire instead of lingering.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -82,6 +84,26 @@ class _Client:
     frames_sent: int = 0
     transport: Any = None  # the Twisted transport under daphne (backlog checks)
     dropped: bool = False
+    send: Any = None  # the socket's frame sender (see _frame_sender)
+
+
+def _frame_sender(socket: Any) -> Any:
+    """The ASGI ``send`` frames are written to, past Channels' session wrapper.
+
+    ``SessionMiddleware`` wraps ``send`` only to save the session and set its
+    cookie on ``http.response.start``; a ``websocket.send`` goes straight
+    through, after two lazy-object lookups per frame. At 1,000 sockets per
+    broadcast that is measurable (bench/fanout.py), so the hub writes frames
+    to the wrapped ``send`` directly. Anything else keeps ``base_send``.
+    """
+    from channels.sessions import InstanceSessionWrapper
+
+    send = socket.base_send
+    wrapper = getattr(send, "__self__", None)
+    while isinstance(wrapper, InstanceSessionWrapper):
+        send = wrapper.real_send
+        wrapper = getattr(send, "__self__", None)
+    return send
 
 
 class _Keys:
@@ -176,6 +198,8 @@ class ConnectionManager:
         self.frames_delivered = 0
         self.send_errors = 0
         self.slow_clients_dropped = 0
+        self._inbox: deque[tuple[str | None, str]] = deque()
+        self._inbox_ready: asyncio.Event | None = None
 
     # -- lifecycle -------------------------------------------------------------
     @property
@@ -207,7 +231,12 @@ class ConnectionManager:
             self._presence = _RedisPresence(
                 settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX
             )
-        self._tasks = [loop.create_task(self._receive_loop(), name="hub-receive")]
+        self._inbox.clear()
+        self._inbox_ready = asyncio.Event()
+        self._tasks = [
+            loop.create_task(self._receive_loop(), name="hub-receive"),
+            loop.create_task(self._deliver_loop(), name="hub-deliver"),
+        ]
         if self._presence is not None:
             self._tasks.append(loop.create_task(self._refresh_loop(), name="presence"))
 
@@ -275,6 +304,7 @@ class ConnectionManager:
             connected_at=datetime.now(UTC),
             remote=remote,
             transport=_transport_of(websocket),
+            send=_frame_sender(websocket),
         )
         self._clients[client_id] = client
         if self._presence is not None:
@@ -371,7 +401,8 @@ class ConnectionManager:
         if client.dropped:
             return False
         try:
-            await client.socket.base_send({"type": "websocket.send", "text": text})
+            send = client.send or client.socket.base_send
+            await send({"type": "websocket.send", "text": text})
         except Exception:  # noqa: BLE001 - one dead socket must not stop the rest
             self.send_errors += 1
             logger.debug("send to a closed socket dropped", exc_info=True)
@@ -467,7 +498,27 @@ class ConnectionManager:
                 await self._rejoin_groups()
                 continue
             if message.get("type") == "room.frame":
-                await self.deliver_local(message.get("room"), message["text"])
+                self._inbox.append((message.get("room"), message["text"]))
+                self._inbox_ready.set()
+
+    async def _deliver_loop(self) -> None:
+        """Write received frames to local sockets, merging a backlog of price frames.
+
+        Receiving is kept apart from writing so the hub channel is always drained
+        (a broadcast to 1,000 sockets takes tens of ms). When several price frames
+        for one room queued up meanwhile, they go out as ONE frame whose ``prices``
+        list holds every update in order (nothing dropped): one send per socket
+        instead of one per frame. Other frames keep their order relative to them.
+        """
+        inbox = self._inbox
+        while True:
+            await self._inbox_ready.wait()
+            self._inbox_ready.clear()
+            while inbox:
+                items = list(inbox)
+                inbox.clear()
+                for room, text in _merge_price_frames(items):
+                    await self.deliver_local(room, text)
 
     async def _rejoin_groups(self) -> None:
         """Re-add the hub to its groups (a restarted Redis forgot them)."""
@@ -491,6 +542,48 @@ class ConnectionManager:
                 raise
             except Exception:  # noqa: BLE001
                 logger.warning("presence refresh failed", exc_info=True)
+
+
+_PRICE_PREFIX = '{"type":"price_update",'
+
+
+def _merge_price_frames(
+    items: list[tuple[str | None, str]],
+) -> list[tuple[str | None, str]]:
+    """Join consecutive-in-time price frames per room into one frame (order kept).
+
+    Price frames of a room are merged into the position of its first one, but a
+    non-price frame (portfolio, alert, status) closes the run first, so nothing
+    overtakes anything it followed. A single frame passes through untouched.
+    """
+    if len(items) == 1:
+        return items
+    out: list[tuple[str | None, str]] = []
+    runs: dict[str | None, list[str]] = {}
+
+    def close_runs() -> None:
+        for room, texts in runs.items():
+            out.append((room, texts[0] if len(texts) == 1 else _join_prices(texts)))
+        runs.clear()
+
+    for room, text in items:
+        if text.startswith(_PRICE_PREFIX):
+            runs.setdefault(room, []).append(text)
+        else:
+            close_runs()
+            out.append((room, text))
+    close_runs()
+    return out
+
+
+def _join_prices(texts: list[str]) -> str:
+    frames = [json.loads(t) for t in texts]
+    merged = frames[-1]  # newest envelope (timestamp), every update in order
+    merged["data"] = {
+        **merged["data"],
+        "prices": [p for f in frames for p in f["data"].get("prices", [])],
+    }
+    return json.dumps(merged, separators=(",", ":"))
 
 
 async def publish_frame(group: str, room: str | None, text: str) -> None:

@@ -6,6 +6,14 @@ keeps only the newest price, published when the interval ends (bounded rate,
 and a slow browser never receives an old price first). Everything due at the
 same moment leaves as ONE batch, so one channel-layer message carries many
 symbols.
+
+Across symbols, batches are at least ``batch_gap`` apart (default 25 ms): the
+first change after a quiet gap still leaves at once, but changes of many
+symbols arriving close together (a busy market, each symbol on its own
+leading edge) share one frame instead of one frame each. Every frame costs a
+send per browser, so this bounds frames per browser to ``1 / batch_gap`` per
+second whatever the tick rate, for at most ``batch_gap`` of added latency
+(measured in bench/fanout.py; docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,9 +34,13 @@ Sink = Callable[[list[dict[str, Any]]], Awaitable[None]]
 class ConflatingPublisher:
     """Collects price dicts (``offer``) and hands batches to ``sink``."""
 
-    def __init__(self, sink: Sink, interval: float = 0.25) -> None:
+    def __init__(
+        self, sink: Sink, interval: float = 0.25, batch_gap: float = 0.025
+    ) -> None:
         self._sink = sink
         self.interval = interval
+        self.batch_gap = batch_gap
+        self._last_batch = float("-inf")
         self._pending: dict[str, dict[str, Any]] = {}
         self._last_sent: dict[str, float] = {}
         self._wake = asyncio.Event()
@@ -91,13 +103,18 @@ class ConflatingPublisher:
             return
         self.batches += 1
         self.published += len(batch)
+        self._last_batch = time.monotonic()
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            # Let updates that arrived in the same loop turn join this batch.
+            # Let updates that arrived in the same loop turn join this batch,
+            # and keep batches batch_gap apart so close changes share a frame.
             await asyncio.sleep(0)
+            gap = self._last_batch + self.batch_gap - time.monotonic()
+            if gap > 0:
+                await asyncio.sleep(gap)
             now = time.monotonic()
             batch, next_due = self._due(now)
             await self._send(batch, now)

@@ -212,3 +212,26 @@ async def test_send_to_client_and_broadcast_to_all(connection_manager, ws_connec
 def test_layer_matches_run():
     backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
     assert ("Redis" in backend) == bool(settings.REDIS_URL)
+
+
+def test_hub_writes_frames_past_the_session_wrapper_only():
+    """The hub's frame sender skips Channels' session wrapper (a no-op for frames)."""
+    from channels.sessions import InstanceSessionWrapper
+
+    from streaming.presence import _frame_sender
+
+    async def raw_send(message):
+        return None
+
+    wrapper = InstanceSessionWrapper({"cookies": {}}, raw_send)
+
+    class Wrapped:
+        base_send = wrapper.send
+
+    class Plain:
+        async def base_send(self, message):
+            return None
+
+    assert _frame_sender(Wrapped()) is raw_send
+    plain = Plain()
+    assert _frame_sender(plain) == plain.base_send
