@@ -17,8 +17,16 @@ class HoldingAdmin(admin.ModelAdmin):
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "owner", "kind", "symbol", "threshold", "enabled", "one_shot",
-        "cooldown_seconds", "last_triggered_at", "trigger_count",
+        "id",
+        "owner",
+        "kind",
+        "symbol",
+        "threshold",
+        "enabled",
+        "one_shot",
+        "cooldown_seconds",
+        "last_triggered_at",
+        "trigger_count",
     )
     list_filter = ("kind", "enabled", "one_shot")
     search_fields = ("symbol", "owner__username")
@@ -29,7 +37,12 @@ class AlertRuleAdmin(admin.ModelAdmin):
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     list_display = (
-        "triggered_at", "owner", "kind", "symbol", "observed_value", "threshold",
+        "triggered_at",
+        "owner",
+        "kind",
+        "symbol",
+        "observed_value",
+        "threshold",
         "acknowledged_at",
     )
     list_filter = ("kind", ("acknowledged_at", admin.EmptyFieldListFilter))
@@ -37,8 +50,15 @@ class AlertAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     date_hierarchy = "triggered_at"
     readonly_fields = (
-        "rule", "owner", "kind", "symbol", "threshold", "message", "observed_value",
-        "sequence", "triggered_at",
+        "rule",
+        "owner",
+        "kind",
+        "symbol",
+        "threshold",
+        "message",
+        "observed_value",
+        "sequence",
+        "triggered_at",
     )
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -132,7 +132,8 @@ class AlertEngine:
             field = "price" if rule.kind in PRICE_KINDS else "change_percent_24h"
             value = parse_decimal(price.get(field))
             if value is not None and (
-                condition_met(rule.kind, value, rule.threshold) != rule.last_condition_met
+                condition_met(rule.kind, value, rule.threshold)
+                != rule.last_condition_met
             ):
                 return True
         return False

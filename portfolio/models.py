@@ -92,7 +92,9 @@ class AlertRule(models.Model):
         default="",
         help_text="Required for price and change kinds, empty for portfolio kinds.",
     )
-    threshold = ExactDecimalField(**AMOUNT_FIELD_KWARGS, validators=[validate_not_absurd])
+    threshold = ExactDecimalField(
+        **AMOUNT_FIELD_KWARGS, validators=[validate_not_absurd]
+    )
     enabled = models.BooleanField(default=True)
     one_shot = models.BooleanField(
         default=False, help_text="Disable the rule after it fires once."
@@ -130,8 +132,10 @@ class AlertRule(models.Model):
             validate_symbol(self.symbol)
         elif self.symbol:
             raise ValidationError(
-                {"symbol": "Portfolio rules apply to the whole portfolio; leave the "
-                 "symbol empty."}
+                {
+                    "symbol": "Portfolio rules apply to the whole portfolio; leave the "
+                    "symbol empty."
+                }
             )
         if self.kind in (AlertKind.PRICE_ABOVE, AlertKind.PRICE_BELOW) or self.kind in (
             AlertKind.PORTFOLIO_ABOVE,
@@ -147,7 +151,10 @@ class Alert(models.Model):
     """A triggered alert: a record that the system never deletes."""
 
     rule = models.ForeignKey(
-        AlertRule, on_delete=models.SET_NULL, null=True, blank=True,
+        AlertRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="alerts",
     )
     owner = models.ForeignKey(

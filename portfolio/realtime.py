@@ -42,9 +42,7 @@ async def send_missed_alerts(
     if user_id is None:
         return
     for data in await _unacknowledged_payloads(user_id):
-        message = WebSocketMessage(
-            MessageType.ALERT, data, room=f"alerts.{user_id}"
-        )
+        message = WebSocketMessage(MessageType.ALERT, data, room=f"alerts.{user_id}")
         await manager.send_to_client(client_id, message)
 
 
@@ -65,7 +63,9 @@ async def ack_action(consumer: Any, payload: dict[str, Any]) -> dict[str, Any]:
         not isinstance(ids, list)
         or not ids
         or len(ids) > MAX_ACK_IDS
-        or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)
+        or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids
+        )
     ):
         raise ClientError(
             f'"alert_ids" must be a list of 1 to {MAX_ACK_IDS} positive integers.'

@@ -18,7 +18,10 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not main thread
+        except (
+            NotImplementedError,
+            RuntimeError,
+        ):  # pragma: no cover - not main thread
             pass
 
 

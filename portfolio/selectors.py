@@ -96,7 +96,9 @@ def holdings_fingerprint() -> tuple:
     """Changes whenever any holding is added, edited or deleted (cheap to poll)."""
     from django.db.models import Count, Max
 
-    agg = Holding.objects.aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
+    agg = Holding.objects.aggregate(
+        n=Count("id"), last=Max("updated_at"), top=Max("id")
+    )
     return (agg["n"], agg["last"], agg["top"])
 
 

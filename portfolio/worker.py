@@ -100,7 +100,9 @@ def parse_providers(names: list[str] | str) -> list[PriceFeedProvider]:
             provider = PriceFeedProvider(name)
         except ValueError:
             valid = ", ".join(p.value for p in PriceFeedProvider)
-            raise ValueError(f"Unknown price feed {raw!r}; choose from {valid}.") from None
+            raise ValueError(
+                f"Unknown price feed {raw!r}; choose from {valid}."
+            ) from None
         if provider not in result:
             result.append(provider)
     if not result:
@@ -116,7 +118,9 @@ class FeedWorker:
         self.server = publisher or WebSocketServer()
         self.bus = StreamEventBus()
         self.manager: PriceFeedManager | None = None
-        self.publisher = ConflatingPublisher(self._publish_batch, config.publish_interval)
+        self.publisher = ConflatingPublisher(
+            self._publish_batch, config.publish_interval
+        )
         self.engine = AlertEngine()
         self.monitors: dict[int, PortfolioMonitor] = {}
         self.users_by_symbol: dict[str, set[int]] = defaultdict(set)
@@ -182,8 +186,10 @@ class FeedWorker:
         try:
             await self._refresh(force=True)
         except Exception:  # noqa: BLE001 - database down at start: retried by the loop
-            logger.warning("Database unavailable at start; holdings load when it is back.",
-                           exc_info=True)
+            logger.warning(
+                "Database unavailable at start; holdings load when it is back.",
+                exc_info=True,
+            )
         self.manager = self._build_manager()
         await self.publisher.start()
         await self.manager.start()
@@ -222,7 +228,9 @@ class FeedWorker:
         logger.info("Feed worker stopped.")
 
     # -- feeds ----------------------------------------------------------------------
-    def _feed_for(self, provider: PriceFeedProvider, symbols: list[str]) -> BasePriceFeed:
+    def _feed_for(
+        self, provider: PriceFeedProvider, symbols: list[str]
+    ) -> BasePriceFeed:
         if provider is PriceFeedProvider.BINANCE:
             from streaming.feeds.binance import BinancePriceFeed
 
@@ -249,8 +257,11 @@ class FeedWorker:
         missing = sorted(symbols - set(ok))
         if missing:
             self.unsupported[provider.value] = missing
-            logger.warning("%s does not list %s; not subscribed there.",
-                           provider.value, ",".join(missing))
+            logger.warning(
+                "%s does not list %s; not subscribed there.",
+                provider.value,
+                ",".join(missing),
+            )
         else:
             self.unsupported.pop(provider.value, None)
         return ok
@@ -263,7 +274,9 @@ class FeedWorker:
                 await self._retire_mock()
         await self.bus.publish(
             StreamEvent(
-                EventType.PRICE_UPDATE, update.to_dict(), update.timestamp,
+                EventType.PRICE_UPDATE,
+                update.to_dict(),
+                update.timestamp,
                 source=update.source.value,
             )
         )
@@ -287,7 +300,9 @@ class FeedWorker:
             "(offline?). Showing SIMULATED prices until a real exchange delivers."
         )
         logger.warning("%s", self.message)
-        self.mock = MockPriceFeed(sorted(self.symbols), update_interval=self.config.mock_interval)
+        self.mock = MockPriceFeed(
+            sorted(self.symbols), update_interval=self.config.mock_interval
+        )
         self.mock.add_handler(self._on_mock)
         await self.mock.start()
         await self._broadcast_status()
@@ -327,10 +342,13 @@ class FeedWorker:
                     continue
                 summary = monitor.get_holdings_summary()
                 try:
-                    await self.server.broadcast_portfolio_update({**summary, "user_id": user_id})
+                    await self.server.broadcast_portfolio_update(
+                        {**summary, "user_id": user_id}
+                    )
                 except Exception:  # noqa: BLE001 - layer down: next update will do
-                    logger.warning("portfolio update for user %s failed", user_id,
-                                   exc_info=True)
+                    logger.warning(
+                        "portfolio update for user %s failed", user_id, exc_info=True
+                    )
                 total = complete_total(summary)
                 if total is not None and self.engine.portfolio_may_fire(
                     user_id, Decimal(total)
@@ -360,16 +378,21 @@ class FeedWorker:
             try:
                 alerts = await sync_to_async(self._evaluate, thread_sensitive=True)(job)
             except Exception:  # noqa: BLE001 - DB down: state unchanged, retried later
-                logger.warning("alert evaluation failed; will retry on the next value",
-                               exc_info=True)
+                logger.warning(
+                    "alert evaluation failed; will retry on the next value",
+                    exc_info=True,
+                )
                 await asyncio.sleep(1.0)
                 continue
             for alert_data in alerts:
                 try:
                     await self.server.send_alert(alert_data)
                 except Exception:  # noqa: BLE001 - stored; delivered on next connect
-                    logger.warning("alert %s stored but not delivered live",
-                                   alert_data.get("id"), exc_info=True)
+                    logger.warning(
+                        "alert %s stored but not delivered live",
+                        alert_data.get("id"),
+                        exc_info=True,
+                    )
 
     def _evaluate(self, job: dict[str, Any]) -> list[dict[str, Any]]:
         close_old_connections()
@@ -383,7 +406,9 @@ class FeedWorker:
     async def _refresh_loop(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._refresh_now.wait(), self.config.refresh_interval)
+                await asyncio.wait_for(
+                    self._refresh_now.wait(), self.config.refresh_interval
+                )
             except TimeoutError:
                 pass
             self._refresh_now.clear()
@@ -445,8 +470,12 @@ class FeedWorker:
             self.manager.remove_symbol(symbol)
             if self.mock is not None:
                 self.mock.remove_symbol(symbol)
-        logger.info("Symbols now %s (+%s -%s)", ",".join(sorted(wanted)),
-                    ",".join(sorted(added)) or "none", ",".join(sorted(removed)) or "none")
+        logger.info(
+            "Symbols now %s (+%s -%s)",
+            ",".join(sorted(wanted)),
+            ",".join(sorted(added)) or "none",
+            ",".join(sorted(removed)) or "none",
+        )
 
     def _install_signal_hooks(self) -> None:
         """Holdings/rules saved in this process wake the refresh at once."""
@@ -485,13 +514,18 @@ class FeedWorker:
             for user_id, monitor in list(self.monitors.items()):
                 total = complete_total(monitor.get_holdings_summary())
                 if total is not None:
-                    rows.append(PortfolioSnapshot(
-                        owner_id=user_id, total_value=Decimal(total), taken_at=now))
+                    rows.append(
+                        PortfolioSnapshot(
+                            owner_id=user_id, total_value=Decimal(total), taken_at=now
+                        )
+                    )
             if rows:
                 try:
                     await sync_to_async(_bulk_create)(rows)
                 except Exception:  # noqa: BLE001
-                    logger.warning("writing %d snapshots failed", len(rows), exc_info=True)
+                    logger.warning(
+                        "writing %d snapshots failed", len(rows), exc_info=True
+                    )
 
     def _on_feed_event(self, event: dict[str, Any]) -> None:
         logger.info("Feed event: %s", event)
@@ -503,8 +537,11 @@ class FeedWorker:
         return {
             "providers": manager.get_provider_status() if manager else {},
             "serving": {
-                s: ("mock" if self.mock is not None and not info.get("source")
-                    else info.get("source"))
+                s: (
+                    "mock"
+                    if self.mock is not None and not info.get("source")
+                    else info.get("source")
+                )
                 for s, info in symbol_status.items()
             },
             "symbols": symbol_status,
@@ -541,7 +578,9 @@ class FeedWorker:
             await self._broadcast_status()
             if time.monotonic() - last_log >= 60:
                 providers = self.manager.get_provider_status() if self.manager else {}
-                connected = [n for n, s in providers.items() if s.get("status") == "connected"]
+                connected = [
+                    n for n, s in providers.items() if s.get("status") == "connected"
+                ]
                 logger.info(
                     "Last minute: %d price updates published; connected: %s%s",
                     self._published_minute,

@@ -94,7 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # process: WAL + IMMEDIATE transactions avoid "database is locked".
     # A file, not memory, for the test database: tests start real server and
     # worker processes that must see the same data.
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / ".test-db.sqlite3")
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        BASE_DIR / ".test-db.sqlite3"
+    )
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
@@ -119,7 +121,11 @@ if REDIS_URL:
                 # same as channels_redis' 5 s blocking pop: the read would race
                 # the reply and fail at random. Give blocking reads room.
                 "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                    }
                 ],
                 "prefix": CHANNEL_LAYER_PREFIX,
                 # Prices are conflated upstream, so a small capacity is plenty;
@@ -148,7 +154,9 @@ else:
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -217,7 +225,9 @@ PRICE_STALE_AFTER = env.float("PRICE_STALE_AFTER", default=10.0)
 FEED_STARTUP_WINDOW = env.float("FEED_STARTUP_WINDOW", default=15.0)
 PORTFOLIO_SNAPSHOT_INTERVAL = env.float("PORTFOLIO_SNAPSHOT_INTERVAL", default=60.0)
 BINANCE_WS_URL = env.str("BINANCE_WS_URL", default="wss://stream.binance.com:9443")
-COINBASE_WS_URL = env.str("COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com")
+COINBASE_WS_URL = env.str(
+    "COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com"
+)
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # A client that reads nothing is disconnected once this many bytes wait unsent
 # in its socket buffer (streaming/presence.py); the others are not held up.

@@ -92,7 +92,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         )
         if self.user_id is not None:
             for kind in PRIVATE_KINDS:
-                await self.manager.join_room(self.client_id, user_room(kind, self.user_id))
+                await self.manager.join_room(
+                    self.client_id, user_room(kind, self.user_id)
+                )
         await self.reply(
             MessageType.STATUS,
             {
@@ -113,7 +115,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self.client_id is not None:
             await self.manager.disconnect_client(self.client_id)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None
+    ):
         try:
             if not self._take_token():
                 raise ClientError("Too many frames; slow down.", "rate_limited")
@@ -128,7 +132,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     def _take_token(self) -> bool:
         now = time.monotonic()
-        self._tokens = min(RATE_BURST, self._tokens + (now - self._last_refill) * RATE_PER_SECOND)
+        self._tokens = min(
+            RATE_BURST, self._tokens + (now - self._last_refill) * RATE_PER_SECOND
+        )
         self._last_refill = now
         if self._tokens < 1:
             self._refused += 1
@@ -166,8 +172,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         elif action in ("subscribe", "unsubscribe"):
             rooms = self._rooms_from(payload)
             if action == "subscribe":
-                if len(self.manager.rooms_of(self.client_id) | set(rooms)) > MAX_ROOMS_PER_CLIENT:
-                    raise ClientError(f"At most {MAX_ROOMS_PER_CLIENT} rooms per connection.")
+                if (
+                    len(self.manager.rooms_of(self.client_id) | set(rooms))
+                    > MAX_ROOMS_PER_CLIENT
+                ):
+                    raise ClientError(
+                        f"At most {MAX_ROOMS_PER_CLIENT} rooms per connection."
+                    )
                 for room in rooms:
                     await self.manager.join_room(self.client_id, room)
             else:

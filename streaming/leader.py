@@ -46,7 +46,9 @@ class LeaderLock:
         self._renewer: asyncio.Task[None] | None = None
 
     async def try_acquire(self) -> bool:
-        ok = await self._redis.set(self.key, self.token, nx=True, px=int(self.ttl * 1000))
+        ok = await self._redis.set(
+            self.key, self.token, nx=True, px=int(self.ttl * 1000)
+        )
         return bool(ok)
 
     async def acquire(self, stop: asyncio.Event) -> bool:
@@ -103,8 +105,10 @@ class LeaderLock:
         try:
             ttl_ms = int(self.ttl * 1000)
             if await self._redis.set(self.key, self.token, nx=True, px=ttl_ms):
-                logger.warning("Worker lock %s had vanished (Redis restarted?); "
-                               "re-acquired.", self.key)
+                logger.warning(
+                    "Worker lock %s had vanished (Redis restarted?); re-acquired.",
+                    self.key,
+                )
                 return True
         except Exception:  # noqa: BLE001 - still down: step down as before
             logger.debug("lock re-acquire failed", exc_info=True)

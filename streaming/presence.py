@@ -321,7 +321,9 @@ class ConnectionManager:
             try:
                 await self._presence.remove(client_id, client.rooms)
             except Exception:  # noqa: BLE001 - expiry cleans up if Redis is down
-                logger.warning("presence removal failed for %s", client_id, exc_info=True)
+                logger.warning(
+                    "presence removal failed for %s", client_id, exc_info=True
+                )
 
     async def join_room(self, client_id: str, room: str) -> None:
         client = self._clients.get(client_id)
@@ -424,7 +426,9 @@ class ConnectionManager:
         self.slow_clients_dropped += 1
         logger.warning(
             "Disconnecting slow client %s (user %s): %d bytes unsent > %d",
-            client.remote, client.user_id, backlog,
+            client.remote,
+            client.user_id,
+            backlog,
             settings.WS_MAX_CLIENT_BACKLOG_BYTES,
         )
         try:

@@ -51,7 +51,9 @@ def get_all_prices() -> dict[str, dict[str, Any]]:
 async def astore_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
     if not prices:
         return
-    await cache.aset_many({_key(s): dict(p) for s, p in prices.items()}, TIMEOUT_SECONDS)
+    await cache.aset_many(
+        {_key(s): dict(p) for s, p in prices.items()}, TIMEOUT_SECONDS
+    )
     known = set(await cache.aget(SYMBOLS_KEY) or ())
     if not known.issuperset(prices):
         await cache.aset(SYMBOLS_KEY, sorted(known | set(prices)), TIMEOUT_SECONDS)

@@ -120,7 +120,9 @@ class ConflatingPublisher:
             await self._send(batch, now)
             if next_due is not None:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), next_due - time.monotonic())
+                    await asyncio.wait_for(
+                        self._wake.wait(), next_due - time.monotonic()
+                    )
                 except TimeoutError:
                     pass
                 self._wake.set()

@@ -29,24 +29,36 @@ __all__ = ["WebSocketServer", "price_frames"]
 def price_frames(prices: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(room, serialised frame) pairs for one batch: ``prices`` plus each symbol's room."""
     now = WebSocketMessage(MessageType.PRICE_UPDATE, {}).timestamp.isoformat()
-    frames = [(PRICES, _frame(MessageType.PRICE_UPDATE, {"prices": prices}, PRICES, now))]
+    frames = [
+        (PRICES, _frame(MessageType.PRICE_UPDATE, {"prices": prices}, PRICES, now))
+    ]
     for price in prices:
         room = price_room(price["symbol"])
-        frames.append((room, _frame(MessageType.PRICE_UPDATE, {"prices": [price]}, room, now)))
+        frames.append(
+            (room, _frame(MessageType.PRICE_UPDATE, {"prices": [price]}, room, now))
+        )
     return frames
 
 
 def _frame(kind: MessageType, data: dict[str, Any], room: str | None, ts: str) -> str:
     # The WebSocketMessage shape, serialised once for every receiver.
     return dumps(
-        {"type": kind.value, "data": data, "client_id": None, "room": room, "timestamp": ts}
+        {
+            "type": kind.value,
+            "data": data,
+            "client_id": None,
+            "room": room,
+            "timestamp": ts,
+        }
     )
 
 
 class WebSocketServer:
     """The Channels equivalent of the specification's WebSocket server."""
 
-    def __init__(self, host: str = "localhost", port: int = 8000, **daphne_options: Any):
+    def __init__(
+        self, host: str = "localhost", port: int = 8000, **daphne_options: Any
+    ):
         self.host = host
         self.port = port
         self._daphne_options = daphne_options
@@ -60,7 +72,9 @@ class WebSocketServer:
     async def start(self) -> None:
         """Serve the ASGI application with daphne; returns once it listens."""
         if self._thread is not None:
-            raise ConfigurationError("WebSocketServer already started (one per process).")
+            raise ConfigurationError(
+                "WebSocketServer already started (one per process)."
+            )
         self._thread = threading.Thread(target=self._serve, name="daphne", daemon=True)
         self._thread.start()
         ready = await asyncio.to_thread(self._ready.wait, 30)
@@ -88,7 +102,9 @@ class WebSocketServer:
         }
         self._server = Server(
             application=application,
-            endpoints=build_endpoint_description_strings(host=self.host, port=self.port),
+            endpoints=build_endpoint_description_strings(
+                host=self.host, port=self.port
+            ),
             signal_handlers=False,
             ready_callable=ready,
             **options,
@@ -151,7 +167,9 @@ class WebSocketServer:
         """A portfolio summary goes to its owner's private room only (``data['user_id']``)."""
         user_id = data.get("user_id")
         if user_id is None:
-            raise ConfigurationError("portfolio updates need data['user_id']; never broadcast.")
+            raise ConfigurationError(
+                "portfolio updates need data['user_id']; never broadcast."
+            )
         room = user_room("portfolio", user_id)
         await self._send(MessageType.PORTFOLIO_UPDATE, data, room)
 
@@ -164,7 +182,9 @@ class WebSocketServer:
     async def broadcast_system_status(self, data: dict[str, Any]) -> None:
         await self._send(MessageType.SYSTEM_STATUS, data, SYSTEM)
 
-    async def _send(self, kind: MessageType, data: dict[str, Any], room: str | None) -> None:
+    async def _send(
+        self, kind: MessageType, data: dict[str, Any], room: str | None
+    ) -> None:
         text = WebSocketMessage(kind, data, room=room).to_json()
         group = ALL_GROUP if room is None else group_name(room)
         await self._on_server_loop(publish_frame(group, room, text))

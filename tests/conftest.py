@@ -25,20 +25,24 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="pw-alice-123")
+    return django_user_model.objects.create_user(
+        username="alice", password="pw-alice-123"
+    )
 
 
 @pytest.fixture
 def other_user(django_user_model):
-    return django_user_model.objects.create_user(username="bob", password="pw-bob-12345")
+    return django_user_model.objects.create_user(
+        username="bob", password="pw-bob-12345"
+    )
 
 
 @pytest.fixture
 async def connection_manager():
     """The process ConnectionManager, stopped after the test (counts start from zero)."""
-    from streaming.presence import get_connection_manager
-
     from channels.layers import channel_layers
+
+    from streaming.presence import get_connection_manager
 
     # A fresh channel layer per test: channels_redis ties its receive state
     # to the event loop, and every async test has its own loop.
@@ -48,7 +52,12 @@ async def connection_manager():
         import redis.asyncio as aioredis
 
         client = aioredis.from_url(settings.REDIS_URL)
-        keys = [k async for k in client.scan_iter(f"{settings.CHANNEL_LAYER_PREFIX}:presence:*")]
+        keys = [
+            k
+            async for k in client.scan_iter(
+                f"{settings.CHANNEL_LAYER_PREFIX}:presence:*"
+            )
+        ]
         if keys:
             await client.delete(*keys)
         await client.aclose()
@@ -84,7 +93,9 @@ def ws_connect(django_user_model):
                 return f"sessionid={client.cookies['sessionid'].value}".encode()
 
             headers.append((b"cookie", await sync_to_async(login_cookie)()))
-        communicator = WebsocketCommunicator(application, "/ws/stream/", headers=headers)
+        communicator = WebsocketCommunicator(
+            application, "/ws/stream/", headers=headers
+        )
         connected, _ = await communicator.connect(timeout=5)
         assert connected
         hello = await communicator.receive_json_from(timeout=5)

@@ -22,7 +22,11 @@ async def test_round_trip_through_channel_layer(connection_manager, ws_connect):
         # A raw group_send on the layer, as another process would do it.
         await get_channel_layer().group_send(
             group_name("system"),
-            {"type": "room.frame", "room": "system", "text": '{"type":"system_status"}'},
+            {
+                "type": "room.frame",
+                "room": "system",
+                "text": '{"type":"system_status"}',
+            },
         )
         frame = await communicator.receive_json_from(timeout=5)
         assert frame == {"type": "system_status"}

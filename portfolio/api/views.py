@@ -235,7 +235,9 @@ class StreamsStatusView(APIView):
         manager = get_connection_manager()
         connections = {
             "clients": manager.get_client_count(),
-            "rooms": {room: manager.get_room_client_count(room) for room in (PRICES, SYSTEM)},
+            "rooms": {
+                room: manager.get_room_client_count(room) for room in (PRICES, SYSTEM)
+            },
             "this_process": manager.get_local_client_count(),
         }
         return Response(

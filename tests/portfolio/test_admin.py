@@ -15,12 +15,21 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def populated(admin_user):
     rule = AlertRule.objects.create(
-        owner=admin_user, kind=AlertKind.PRICE_ABOVE, symbol="BTC", threshold=Decimal("1")
+        owner=admin_user,
+        kind=AlertKind.PRICE_ABOVE,
+        symbol="BTC",
+        threshold=Decimal("1"),
     )
     Holding.objects.create(owner=admin_user, symbol="BTC", amount=Decimal("0.5"))
     Alert.objects.create(
-        rule=rule, owner=admin_user, kind=rule.kind, symbol="BTC", threshold=Decimal("1"),
-        message="BTC above 1", observed_value=Decimal("2"), triggered_at="2026-01-01T00:00Z",
+        rule=rule,
+        owner=admin_user,
+        kind=rule.kind,
+        symbol="BTC",
+        threshold=Decimal("1"),
+        message="BTC above 1",
+        observed_value=Decimal("2"),
+        triggered_at="2026-01-01T00:00Z",
     )
     PortfolioSnapshot.objects.create(
         owner=admin_user, total_value=Decimal("3"), taken_at="2026-01-01T00:00Z"
@@ -31,7 +40,9 @@ def populated(admin_user):
 def test_admin_pages_load(admin_client, populated, model):
     opts = model._meta
     changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    response = admin_client.get(changelist, {"q": "BTC"} if model is not PortfolioSnapshot else {})
+    response = admin_client.get(
+        changelist, {"q": "BTC"} if model is not PortfolioSnapshot else {}
+    )
     assert response.status_code == 200
     obj = model.objects.first()
     change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])

@@ -99,9 +99,17 @@ def test_run_feeds_bad_options(args, message):
 def test_run_feeds_help():
     out = subprocess.run(
         [sys.executable, "manage.py", "run_feeds", "--help"],
-        cwd=ROOT, capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
     ).stdout
-    for option in ("--providers", "--symbols", "--publish-interval", "--startup-window"):
+    for option in (
+        "--providers",
+        "--symbols",
+        "--publish-interval",
+        "--startup-window",
+    ):
         assert option in out
 
 
@@ -146,4 +154,6 @@ def test_second_worker_waits_as_standby_and_takes_over():
 
 
 def test_settings_match_the_run():
-    assert bool(settings.REDIS_URL) == ("Redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"])
+    assert bool(settings.REDIS_URL) == (
+        "Redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    )

@@ -39,13 +39,17 @@ def test_non_positive_amount_rejected(user, amount):
 
 def test_too_many_decimals_rejected(user):
     with pytest.raises(ValidationError) as exc:
-        Holding(owner=user, symbol="BTC", amount=Decimal("0.1234567890123456789")).full_clean()
+        Holding(
+            owner=user, symbol="BTC", amount=Decimal("0.1234567890123456789")
+        ).full_clean()
     assert "decimal places" in messages_for(exc.value, "amount")
 
 
 def test_absurd_amount_rejected(user):
     with pytest.raises(ValidationError) as exc:
-        Holding(owner=user, symbol="BTC", amount=Decimal("1000000000000001")).full_clean()
+        Holding(
+            owner=user, symbol="BTC", amount=Decimal("1000000000000001")
+        ).full_clean()
     assert "10^15" in messages_for(exc.value, "amount")
 
 
@@ -78,7 +82,9 @@ def test_amount_round_trips_exactly(user, value):
     assert reloaded.amount == value
     assert reloaded.cost_basis == value
     assert str(reloaded.amount.normalize()) == str(value.normalize())
-    snap = PortfolioSnapshot.objects.create(owner=user, total_value=value, taken_at="2026-01-01T00:00Z")
+    snap = PortfolioSnapshot.objects.create(
+        owner=user, total_value=value, taken_at="2026-01-01T00:00Z"
+    )
     assert PortfolioSnapshot.objects.get(pk=snap.pk).total_value == value
 
 
@@ -99,7 +105,9 @@ def test_portfolio_rule_with_symbol_rejected(user):
 
 
 def test_negative_price_threshold_rejected(user):
-    rule = AlertRule(owner=user, kind=AlertKind.PRICE_BELOW, symbol="BTC", threshold=Decimal("-1"))
+    rule = AlertRule(
+        owner=user, kind=AlertKind.PRICE_BELOW, symbol="BTC", threshold=Decimal("-1")
+    )
     with pytest.raises(ValidationError) as exc:
         rule.full_clean()
     assert "threshold" in exc.value.message_dict
@@ -107,7 +115,10 @@ def test_negative_price_threshold_rejected(user):
 
 def test_negative_change_threshold_allowed(user):
     AlertRule(
-        owner=user, kind=AlertKind.CHANGE_PCT_BELOW, symbol="ETH", threshold=Decimal("-5")
+        owner=user,
+        kind=AlertKind.CHANGE_PCT_BELOW,
+        symbol="ETH",
+        threshold=Decimal("-5"),
     ).full_clean()
 
 
@@ -116,8 +127,14 @@ def test_alert_survives_rule_deletion(user):
         owner=user, kind=AlertKind.PRICE_ABOVE, symbol="BTC", threshold=Decimal("10")
     )
     alert = Alert.objects.create(
-        rule=rule, owner=user, kind=rule.kind, symbol="BTC", threshold=rule.threshold,
-        message="BTC above 10", observed_value=Decimal("11"), triggered_at="2026-01-01T00:00Z",
+        rule=rule,
+        owner=user,
+        kind=rule.kind,
+        symbol="BTC",
+        threshold=rule.threshold,
+        message="BTC above 10",
+        observed_value=Decimal("11"),
+        triggered_at="2026-01-01T00:00Z",
     )
     rule.delete()
     alert.refresh_from_db()

@@ -111,9 +111,8 @@ async def test_stop_without_start_is_a_noop(monitor):
 async def test_start_monitoring_with_the_mock_feed_values_holdings():
     import asyncio
 
-    from streaming import PriceFeedProvider
-
     from portfolio.monitor import PortfolioMonitor
+    from streaming import PriceFeedProvider
 
     monitor = PortfolioMonitor(stale_after=5)
     monitor.add_holding("BTC", Decimal("2"))

@@ -38,7 +38,9 @@ def config(**overrides) -> WorkerConfig:
 async def receive_until(comm, predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        frame = await comm.receive_json_from(timeout=max(0.05, deadline - time.monotonic()))
+        frame = await comm.receive_json_from(
+            timeout=max(0.05, deadline - time.monotonic())
+        )
         if predicate(frame):
             return frame
     raise AssertionError("expected frame did not arrive")
@@ -63,7 +65,8 @@ async def worker(connection_manager):
 
 def test_parse_providers():
     assert parse_providers("binance, Coinbase") == [
-        PriceFeedProvider.BINANCE, PriceFeedProvider.COINBASE
+        PriceFeedProvider.BINANCE,
+        PriceFeedProvider.COINBASE,
     ]
     with pytest.raises(ValueError, match="Unknown price feed 'kraken'"):
         parse_providers("kraken")
@@ -90,8 +93,10 @@ async def test_holding_change_reaches_the_portfolio_frame(worker, ws_connect, us
     )
     frame = await receive_until(
         comm,
-        lambda f: f["type"] == "portfolio_update"
-        and any(h["symbol"] == "ETH" and h["price"] for h in f["data"]["holdings"]),
+        lambda f: (
+            f["type"] == "portfolio_update"
+            and any(h["symbol"] == "ETH" and h["price"] for h in f["data"]["holdings"])
+        ),
     )
     (eth,) = frame["data"]["holdings"]
     assert Decimal(eth["value"]) == Decimal(eth["price"]) * 2
@@ -121,7 +126,9 @@ async def test_alert_stored_then_delivered_then_on_reconnect_then_acked(
     comm = await ws_connect(user)
     rule = await sync_to_async(services.alert_rule_create)(
         owner=user,
-        kind=AlertKind.PRICE_ABOVE, symbol="BTC", threshold=Decimal("1"),
+        kind=AlertKind.PRICE_ABOVE,
+        symbol="BTC",
+        threshold=Decimal("1"),
     )
     await worker()
     live = await receive_until(comm, lambda f: f["type"] == "alert")
@@ -138,7 +145,9 @@ async def test_alert_stored_then_delivered_then_on_reconnect_then_acked(
     await asyncio.sleep(0.5)
     assert await Alert.objects.filter(rule=rule).acount() == 1
 
-    await again.send_to(text_data=json.dumps({"action": "ack", "alert_ids": [stored.pk]}))
+    await again.send_to(
+        text_data=json.dumps({"action": "ack", "alert_ids": [stored.pk]})
+    )
     ack = await receive_until(again, lambda f: f["data"].get("event") == "ack")
     assert ack["data"]["acknowledged"] == 1
     await stored.arefresh_from_db()
@@ -151,11 +160,19 @@ async def test_ack_refuses_bad_ids_and_other_users_alerts(
 ):
     rule = await sync_to_async(services.alert_rule_create)(
         owner=user,
-        kind=AlertKind.PRICE_ABOVE, symbol="BTC", threshold=Decimal("1"),
+        kind=AlertKind.PRICE_ABOVE,
+        symbol="BTC",
+        threshold=Decimal("1"),
     )
     alert = await Alert.objects.acreate(
-        rule=rule, owner=user, kind=rule.kind, symbol="BTC", threshold=Decimal("1"),
-        message="m", observed_value=Decimal("2"), triggered_at="2026-01-01T00:00Z",
+        rule=rule,
+        owner=user,
+        kind=rule.kind,
+        symbol="BTC",
+        threshold=Decimal("1"),
+        message="m",
+        observed_value=Decimal("2"),
+        triggered_at="2026-01-01T00:00Z",
     )
     bob = await ws_connect(other_user)
     await bob.send_json_to({"action": "ack", "alert_ids": "all"})
@@ -206,8 +223,9 @@ async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_conn
     )
     await receive_until(
         comm,
-        lambda f: f["type"] == "price_update"
-        and f["data"]["prices"][0]["source"] == "mock",
+        lambda f: (
+            f["type"] == "price_update" and f["data"]["prices"][0]["source"] == "mock"
+        ),
     )
     await fake.start()  # the exchange comes back on the same port
     try:
@@ -215,14 +233,17 @@ async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_conn
         await fake.emit("BTC", price=Decimal("70000.01"))
         live = await receive_until(
             comm,
-            lambda f: f["type"] == "price_update"
-            and f["data"]["prices"][0]["source"] == "binance",
+            lambda f: (
+                f["type"] == "price_update"
+                and f["data"]["prices"][0]["source"] == "binance"
+            ),
             timeout=15,
         )
         assert Decimal(live["data"]["prices"][0]["price"]) == Decimal("70000.01")
         assert w.mock is None and w.mock_retired
         status = await receive_until(
-            comm, lambda f: f["type"] == "system_status" and not f["data"]["mock_active"]
+            comm,
+            lambda f: f["type"] == "system_status" and not f["data"]["mock_active"],
         )
         assert "simulated prices stopped" in status["data"]["message"]
         # No simulated price after the real one.
@@ -240,8 +261,13 @@ def test_partial_totals_neither_alert_nor_snapshot():
     from portfolio.worker import complete_total
 
     def summary(priced, unpriced, value="5"):
-        return {"totals": {"priced_count": priced, "unpriced_count": unpriced,
-                           "value": value}}
+        return {
+            "totals": {
+                "priced_count": priced,
+                "unpriced_count": unpriced,
+                "value": value,
+            }
+        }
 
     assert complete_total(summary(2, 0)) == "5"
     assert complete_total(summary(1, 1)) is None

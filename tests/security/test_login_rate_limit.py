@@ -124,6 +124,8 @@ def test_dashboard_login_page_locks_out_too(victim, settings):
         )
         assert response.status_code == 200  # the form again, with an error
     client = Client(REMOTE_ADDR=fresh_ip())
-    response = client.post("/login/", {"username": victim.username, "password": PASSWORD})
+    response = client.post(
+        "/login/", {"username": victim.username, "password": PASSWORD}
+    )
     assert response.status_code == 200  # refused: still the login form
     assert client.get("/").status_code == 302

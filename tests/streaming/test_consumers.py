@@ -14,10 +14,18 @@ from streaming.server import WebSocketServer
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-BTC = {"symbol": "BTC", "price": "65000.12", "source": "binance",
-       "timestamp": "2026-11-25T00:00:00+00:00"}
-ETH = {"symbol": "ETH", "price": "3000.5", "source": "coinbase",
-       "timestamp": "2026-11-25T00:00:00+00:00"}
+BTC = {
+    "symbol": "BTC",
+    "price": "65000.12",
+    "source": "binance",
+    "timestamp": "2026-11-25T00:00:00+00:00",
+}
+ETH = {
+    "symbol": "ETH",
+    "price": "3000.5",
+    "source": "coinbase",
+    "timestamp": "2026-11-25T00:00:00+00:00",
+}
 
 
 async def send(comm, payload):
@@ -153,7 +161,9 @@ async def test_private_rooms_only_for_their_owner(
     alice = await ws_connect(user)
     bob = await ws_connect(other_user)
     assert alice.hello["data"]["rooms"] == [f"alerts.{user.pk}", f"portfolio.{user.pk}"]
-    refused = await send(bob, {"action": "subscribe", "rooms": [f"portfolio.{user.pk}"]})
+    refused = await send(
+        bob, {"action": "subscribe", "rooms": [f"portfolio.{user.pk}"]}
+    )
     assert refused["type"] == "error" and "private" in refused["data"]["message"]
     alias = await send(alice, {"action": "subscribe", "rooms": ["portfolio"]})
     assert alias["data"]["rooms"] == [f"portfolio.{user.pk}"]

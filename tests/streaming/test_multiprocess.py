@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.real_only, pytest.mark.django_db(transaction=True)]
 def staff_token(django_user_model) -> str:
     from rest_framework.authtoken.models import Token
 
-    admin = django_user_model.objects.create_superuser("ops", "ops@example.com", "pw-ops-123")
+    admin = django_user_model.objects.create_superuser(
+        "ops", "ops@example.com", "pw-ops-123"
+    )
     return Token.objects.create(user=admin).key
 
 
@@ -53,11 +55,16 @@ async def _scenario(ports: list[int], token: str, prefix: str) -> None:
     sockets = []
     try:
         # 3 clients on the first server (2 in prices), 2 on the second (1 in prices).
-        for port, rooms in [(ports[0], ["prices"]), (ports[0], ["prices", "system"]),
-                            (ports[0], ["system"]), (ports[1], ["prices"]),
-                            (ports[1], ["system"])]:
-            ws = await connect(f"ws://127.0.0.1:{port}/ws/stream/",
-                               origin=f"http://127.0.0.1:{port}")
+        for port, rooms in [
+            (ports[0], ["prices"]),
+            (ports[0], ["prices", "system"]),
+            (ports[0], ["system"]),
+            (ports[1], ["prices"]),
+            (ports[1], ["system"]),
+        ]:
+            ws = await connect(
+                f"ws://127.0.0.1:{port}/ws/stream/", origin=f"http://127.0.0.1:{port}"
+            )
             await ws.recv()
             await ws.send(json.dumps({"action": "subscribe", "rooms": rooms}))
             await ws.recv()
@@ -91,8 +98,9 @@ async def _broadcast_reaches_both_servers(sockets, prefix: str) -> None:
     layer = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
     batch = [{"symbol": "BTC", "price": "1.5", "source": "binance"}]
     for room, text in price_frames(batch):
-        await layer.group_send(f"room.{room}", {"type": "room.frame", "room": room,
-                                                "text": text})
+        await layer.group_send(
+            f"room.{room}", {"type": "room.frame", "room": room, "text": text}
+        )
     await layer.close_pools()
     for index in (0, 1, 3):  # the clients in "prices", on both servers
         frame = json.loads(await asyncio.wait_for(sockets[index].recv(), 5))

@@ -49,7 +49,11 @@ async def test_symbols_due_together_share_one_batch():
         for symbol in ("A1", "B1", "C1"):
             publisher.offer(price(symbol, "1"))
         await asyncio.sleep(0.05)
-        assert len(batches) == 1 and [p["symbol"] for p in batches[0]] == ["A1", "B1", "C1"]
+        assert len(batches) == 1 and [p["symbol"] for p in batches[0]] == [
+            "A1",
+            "B1",
+            "C1",
+        ]
     finally:
         await publisher.stop()
 

@@ -22,27 +22,34 @@ def add_feed_arguments(parser: CommandParser) -> None:
         "WATCH_SYMBOLS, refreshed when holdings change).",
     )
     parser.add_argument(
-        "--publish-interval", type=float,
+        "--publish-interval",
+        type=float,
         help="Seconds between two publications of one symbol (default 0.25).",
     )
     parser.add_argument(
-        "--stale-after", type=float,
+        "--stale-after",
+        type=float,
         help="Seconds without a primary price before the fallback serves (default 10).",
     )
     parser.add_argument(
-        "--startup-window", type=float,
+        "--startup-window",
+        type=float,
         help="Seconds to wait for a real exchange before simulated prices (default 15).",
     )
 
 
 def config_from_options(options: dict[str, Any]) -> WorkerConfig:
     try:
-        providers = parse_providers(options["providers"]) if options["providers"] else None
+        providers = (
+            parse_providers(options["providers"]) if options["providers"] else None
+        )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     symbols = None
     if options["symbols"]:
-        symbols = [s.strip().upper() for s in options["symbols"].split(",") if s.strip()]
+        symbols = [
+            s.strip().upper() for s in options["symbols"].split(",") if s.strip()
+        ]
         bad = [s for s in symbols if not SYMBOL_RE.fullmatch(s)]
         if bad or not symbols:
             raise CommandError(

@@ -21,7 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind.")
         parser.add_argument("--port", type=int, default=8000, help="Port to bind.")
         parser.add_argument(
-            "--no-feeds", action="store_true",
+            "--no-feeds",
+            action="store_true",
             help="Serve only (a separate run_feeds worker publishes prices).",
         )
         add_feed_arguments(parser)
