@@ -142,7 +142,11 @@ class WebSocketServer:
         except Exception:  # noqa: BLE001
             logger.debug("closing clients failed", exc_info=True)
         reactor.callFromThread(reactor.stop)
-        await asyncio.to_thread(self._thread.join, 15)
+        # Bounded: a client that reads nothing must not hold shutdown hostage
+        # (the thread is a daemon; the process can exit without it).
+        await asyncio.to_thread(self._thread.join, 5)
+        if self._thread.is_alive():
+            logger.warning("daphne did not stop within 5 s; exiting without it.")
         self._loop = None
 
     @property
