@@ -123,7 +123,7 @@ if REDIS_URL:
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        "socket_timeout": 15,
+                        "socket_timeout": 8,
                         "socket_connect_timeout": 5,
                     }
                 ],

@@ -257,21 +257,14 @@ class ConnectionManager:
         self._reset()
 
     async def _close_everything(self) -> None:
+        """Close local sockets; their presence entries expire on their own."""
         for client_id in list(self._clients):
-            client = self._clients[client_id]
+            client = self._clients.pop(client_id)
             try:
                 await client.socket.base_send({"type": "websocket.close", "code": 1001})
             except Exception:  # noqa: BLE001 - the socket may already be gone
                 pass
-            await self.disconnect_client(client_id)
-        if self._layer is not None and self._hub_channel is not None:
-            try:
-                await self._layer.group_discard(ALL_GROUP, self._hub_channel)
-            except Exception:  # noqa: BLE001
-                logger.debug("hub group discard failed", exc_info=True)
-        if self._presence is not None:
-            presence, self._presence = self._presence, None
-            await presence.close()
+        self._rooms.clear()
 
     def _reset(self) -> None:
         # An asyncio Redis client is bound to the loop that opened its
