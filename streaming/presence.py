@@ -253,7 +253,12 @@ class ConnectionManager:
             logger.warning("Closing clients and presence took over 5 s; abandoned.")
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*self._tasks, return_exceptions=True), 3
+            )
+        except TimeoutError:
+            logger.warning("Hub tasks did not stop within 3 s; abandoned.")
         self._reset()
 
     async def _close_everything(self) -> None:

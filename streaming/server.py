@@ -138,7 +138,9 @@ class WebSocketServer:
         from twisted.internet import reactor
 
         try:
-            await self._on_server_loop(get_connection_manager().stop())
+            await asyncio.wait_for(
+                self._on_server_loop(get_connection_manager().stop()), 8
+            )
         except Exception:  # noqa: BLE001
             logger.debug("closing clients failed", exc_info=True)
         reactor.callFromThread(reactor.stop)

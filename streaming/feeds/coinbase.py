@@ -22,6 +22,7 @@ the product forever. Gaps are normal (the ticker channel skips numbers).
 from __future__ import annotations
 
 import asyncio
+import decimal
 import logging
 import re
 import sys
@@ -135,7 +136,12 @@ class CoinbasePriceFeed(BasePriceFeed):
         if open_24h is not None:
             change = price - open_24h
             if open_24h > 0:
-                percent = (change * 100 / open_24h).quantize(PERCENT_QUANTUM)
+                try:
+                    percent = (change * 100 / open_24h).quantize(PERCENT_QUANTUM)
+                except decimal.InvalidOperation:
+                    raise DataError(
+                        f"24h change of {price} from {open_24h} is out of range"
+                    ) from None
         update = PriceUpdate(
             symbol=symbol,
             price=price,
