@@ -321,9 +321,12 @@ class FeedWorker:
         await price_cache.astore_prices({p["symbol"]: p for p in batch})
         await self.server.broadcast_prices(batch)
         self._published_minute += len(batch)
+        by_symbol = self.users_by_symbol
         touched: set[int] = set()
         for price in batch:
-            touched |= self.users_by_symbol.get(price["symbol"], set())
+            users = by_symbol.get(price["symbol"])
+            if users:
+                touched.update(users)
         for user_id in touched:
             monitor = self.monitors.get(user_id)
             if monitor is not None:

@@ -106,23 +106,10 @@ async def next_price(ws, timeout: float) -> dict:
 
 
 def worker_config(**overrides):
-    from portfolio.worker import WorkerConfig
-    from streaming.feeds.base import PriceFeedProvider
+    """The suite's fast worker settings (tests/portfolio/test_worker.py), BTC only."""
+    from tests.portfolio.test_worker import config
 
-    base = WorkerConfig(
-        providers=[PriceFeedProvider.MOCK],
-        symbols=["BTC"],
-        publish_interval=0.1,
-        stale_after=5,
-        startup_window=0,
-        snapshot_interval=3600,
-        refresh_interval=0.2,
-        status_interval=0.5,
-        mock_interval=0.1,
-    )
-    for key, value in overrides.items():
-        setattr(base, key, value)
-    return base
+    return config(**{"symbols": ["BTC"], "snapshot_interval": 3600, **overrides})
 
 
 @pytest.fixture
