@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from streaming.encoding import dumps
 from streaming.exceptions import ConnectionError as StreamConnectionError
 
 if TYPE_CHECKING:
@@ -88,17 +89,6 @@ class StreamMetrics:
     last_message_time: datetime | None = None
     uptime_seconds: float = 0.0
     latency_ms: float = 0.0
-
-
-def _json_default(value: Any) -> Any:
-    """Encode Decimal as its exact string so outbound money never becomes float."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def build_url(url: str, params: dict[str, str]) -> str:
@@ -303,7 +293,7 @@ class StreamConnection:
         ws = self._ws
         if ws is None:
             raise StreamConnectionError(f"stream {self.stream_id} is not connected")
-        payload = json.dumps(message, default=_json_default, separators=(",", ":"))
+        payload = dumps(message)
         data = payload.encode()
         async with self._send_lock:
             await self._throttle()

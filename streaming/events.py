@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
+
+from streaming.encoding import dumps, to_plain
 
 logger = logging.getLogger(__name__)
 
@@ -27,25 +27,6 @@ class EventType(Enum):
     SYSTEM_STATUS = "system_status"
     CONNECTION_STATUS = "connection_status"
     ERROR = "error"
-
-
-def to_plain(value: Any) -> Any:
-    """Render a value as JSON-ready plain data so money never passes through float.
-
-    Decimal becomes its exact string, datetimes ISO-8601 strings, enums their
-    value; containers are converted recursively.
-    """
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return to_plain(value.value)
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_plain(v) for v in value]
-    return value
 
 
 @dataclass
@@ -77,7 +58,7 @@ class StreamEvent:
 
     def to_json(self) -> str:
         """Convert to JSON string."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return dumps(self.to_dict())
 
 
 @dataclass

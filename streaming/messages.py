@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import Enum
 from typing import Any
+
+from .encoding import dumps
 
 __all__ = ["MessageType", "WebSocketMessage", "dumps"]
 
@@ -19,24 +19,6 @@ class MessageType(Enum):
     STATUS = "status"
     ERROR = "error"
     SYSTEM_STATUS = "system_status"
-
-
-def _default(value: Any) -> Any:
-    # Money travels as exact strings, times as ISO-8601.
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON with Decimal/datetime/Enum rendered exactly."""
-    return json.dumps(obj, default=_default, separators=(",", ":"))
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from streaming.encoding import decimal_str as _decimal_str
 from streaming.feeds.symbols import validate_symbol
 
 __all__ = [
@@ -61,11 +62,6 @@ class FeedStatus(Enum):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _decimal_str(value: Decimal | None) -> str | None:
-    """Render a Decimal exactly and without exponent notation (``1E+2`` -> ``100``)."""
-    return None if value is None else format(value, "f")
 
 
 @dataclass(slots=True)

@@ -58,7 +58,7 @@ def test_to_dict_and_to_json_are_exact() -> None:
             "symbol": "BTC",
             "price": "67000.123456789012345",
             "at": "2026-01-02T03:04:05.123456+00:00",
-            "levels": ["1.10", {"q": "0E-8"}],
+            "levels": ["1.10", {"q": "0.00000000"}],  # one encoder: fixed-point
         },
         "timestamp": "2026-01-02T03:04:05.123456+00:00",
         "source": "binance",

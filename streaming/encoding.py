@@ -1,0 +1,62 @@
+"""The one JSON encoding of the product: frames, API bodies, events and logs.
+
+Money must print the same everywhere, so every ``Decimal`` becomes its exact
+fixed-point string (``format(value, "f")``: ``Decimal("1E+2")`` is ``"100"``,
+never ``1e2`` or a float), datetimes ISO-8601, enums their value and sets a
+sorted list. Nothing here ever turns a Decimal into a float.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+__all__ = ["default", "dumps", "to_plain", "JSONEncoder", "decimal_str"]
+
+
+def decimal_str(value: Decimal | None) -> str | None:
+    """A Decimal as exact fixed-point text (``None`` stays ``None``)."""
+    return None if value is None else format(value, "f")
+
+
+def default(value: Any) -> Any:
+    """``json.dumps(default=...)`` hook: exact text for the types JSON lacks."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return to_plain(value.value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON text with Decimal, datetime and Enum rendered exactly."""
+    return json.dumps(obj, default=default, separators=(",", ":"))
+
+
+def to_plain(value: Any) -> Any:
+    """The same rendering as :func:`dumps`, as plain Python data.
+
+    Channel-layer messages (msgpack) and cache entries carry only plain types,
+    so values are converted before they leave the process.
+    """
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return to_plain(default(value))
+
+
+class JSONEncoder(json.JSONEncoder):
+    """The encoder for libraries that take a class (DRF renderers, logging)."""
+
+    def default(self, o: Any) -> Any:  # noqa: D102 - json.JSONEncoder hook
+        return default(o)
