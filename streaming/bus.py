@@ -1,4 +1,12 @@
-"""In-process publish/subscribe bus between price feeds and their consumers."""
+"""The one in-process publish/subscribe bus of the live path.
+
+Every event type of the specification passes here: PRICE_UPDATE from the
+PriceFeedManager, CONNECTION_STATUS from streams and feeds, PORTFOLIO_UPDATE
+and ALERT_TRIGGERED published by the domain, SYSTEM_STATUS. Subscribers run
+by priority (higher first) on one dispatcher task, so delivery order is
+publication order. Handlers are resolved once at subscription time into a
+per-event-type table, so the hot path does no type checks per event.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +30,58 @@ Subscriber = Callable[[StreamEvent], Any] | EventHandler
 
 @dataclass(frozen=True)
 class _Subscription:
-    """A registered subscriber; `seq` keeps equal priorities in subscription order."""
+    """A registered subscriber; `seq` keeps equal priorities in subscription order.
+
+    ``call`` is the resolved callable (``handle_event`` for an EventHandler) and
+    ``types`` the event types it may receive (None: all), both fixed at
+    subscription so dispatch needs no isinstance per event.
+    """
 
     subscription_id: str
     handler: Subscriber
     event_filter: EventFilter | None
     priority: int
     seq: int
+    call: Callable[[StreamEvent], Any]
+    types: frozenset[EventType]
+    checks_result: bool
+    needs_filter: bool
+
+
+def _resolve(
+    subscription_id: str,
+    handler: Subscriber,
+    event_filter: EventFilter | None,
+    priority: int,
+    seq: int,
+) -> _Subscription:
+    types = frozenset(EventType)
+    if isinstance(handler, EventHandler):
+        call: Callable[[StreamEvent], Any] = handler.handle_event
+        types = frozenset(handler.get_supported_event_types())
+        checks_result = True
+    else:
+        call, checks_result = handler, False
+    needs_filter = event_filter is not None
+    if event_filter is not None and event_filter.event_types is not None:
+        types &= frozenset(event_filter.event_types)
+        # A filter on event types alone is fully applied by the table.
+        needs_filter = (
+            event_filter.sources is not None
+            or event_filter.symbols is not None
+            or event_filter.custom_filter is not None
+        )
+    return _Subscription(
+        subscription_id,
+        handler,
+        event_filter,
+        priority,
+        seq,
+        call,
+        types,
+        checks_result,
+        needs_filter,
+    )
 
 
 class StreamEventBus:
@@ -40,6 +93,7 @@ class StreamEventBus:
         self._queue: asyncio.Queue[StreamEvent] = asyncio.Queue(maxsize=max_queue_size)
         self._subscriptions: dict[str, _Subscription] = {}
         self._ordered: tuple[_Subscription, ...] = ()
+        self._by_type: dict[EventType, tuple[_Subscription, ...]] = {}
         self._seq = itertools.count()
         self._history: deque[StreamEvent] = deque(maxlen=max_history_size)
         self._task: asyncio.Task[None] | None = None
@@ -67,7 +121,7 @@ class StreamEventBus:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         self._subscriptions.clear()
-        self._ordered = ()
+        self._reorder()
         logger.info("event bus stopped")
 
     def subscribe(
@@ -81,7 +135,7 @@ class StreamEventBus:
         if subscription_id in self._subscriptions:
             logger.warning("subscription %s already exists", subscription_id)
             return False
-        self._subscriptions[subscription_id] = _Subscription(
+        self._subscriptions[subscription_id] = _resolve(
             subscription_id, handler, event_filter, priority, next(self._seq)
         )
         self._reorder()
@@ -99,9 +153,17 @@ class StreamEventBus:
         self._ordered = tuple(
             sorted(self._subscriptions.values(), key=lambda s: (-s.priority, s.seq))
         )
+        self._by_type = {
+            kind: tuple(sub for sub in self._ordered if kind in sub.types)
+            for kind in EventType
+        }
 
     async def publish(self, event: StreamEvent) -> bool:
         """Publish an event; False (never waiting) when the queue is full."""
+        return self.publish_nowait(event)
+
+    def publish_nowait(self, event: StreamEvent) -> bool:
+        """Publish from synchronous code (status listeners); same as publish."""
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -156,25 +218,20 @@ class StreamEventBus:
                 self._queue.task_done()
 
     async def _deliver(self, event: StreamEvent) -> None:
-        for sub in self._ordered:
+        for sub in self._by_type.get(event.event_type, ()):
             try:
-                if sub.event_filter is not None and not sub.event_filter.matches(event):
+                if sub.needs_filter and not sub.event_filter.matches(event):
                     continue
-                handler = sub.handler
-                if isinstance(handler, EventHandler):
-                    if event.event_type not in handler.get_supported_event_types():
-                        continue
-                    if await handler.handle_event(event) is False:
-                        self.handler_errors += 1
-                        logger.warning(
-                            "subscriber %s did not handle event %s",
-                            sub.subscription_id,
-                            event.event_id,
-                        )
-                    continue
-                result = handler(event)
+                result = sub.call(event)
                 if inspect.isawaitable(result):
-                    await result
+                    result = await result
+                if sub.checks_result and result is False:
+                    self.handler_errors += 1
+                    logger.warning(
+                        "subscriber %s did not handle event %s",
+                        sub.subscription_id,
+                        event.event_id,
+                    )
             except Exception:
                 self.handler_errors += 1
                 logger.exception(

@@ -1,35 +1,44 @@
-"""Registry of outbound streams: one place for feeds to add, watch and stop them."""
+"""Registry of outbound streams: the one owner of every exchange connection.
+
+Every feed registers each of its sockets here with :meth:`StreamManager.add_stream`
+(shards and resubscription stay the feed's business), so status, metrics and
+shutdown of all live streams are in one place.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
-from streaming.connection import (
-    StreamConfig,
-    StreamConnection,
-    StreamMetrics,
-    StreamStatus,
-)
+from streaming.connection import StreamConnection
+from streaming.encoding import to_plain
+from streaming.stream_types import StreamConfig, StreamMetrics, StreamStatus
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["StreamManager"]
+__all__ = ["StreamManager", "StreamStatusListener"]
+
+#: ``listener(stream_id, provider, status)`` on every stream status change.
+StreamStatusListener = Callable[[str, str | None, StreamStatus], Any]
+Configure = Callable[[StreamConnection], None]
 
 
 class StreamManager:
     """Manages WebSocket connections and message routing.
 
-    Each connection supervises itself (reconnects, heartbeat), so the manager
+    Each connection supervises itself (reconnects, keepalive), so the manager
     holds no task of its own: `stop()` leaves nothing running.
     """
 
     def __init__(self, max_connections: int = 100):
         self.max_connections = max_connections
         self._connections: dict[str, StreamConnection] = {}
+        self._providers: dict[str, str | None] = {}
         self._global_handlers: list[Callable[[Any], Any]] = []
+        self._status_listeners: list[StreamStatusListener] = []
         self._running = False
 
     @property
@@ -50,41 +59,63 @@ class StreamManager:
         self._running = False
         connections = list(self._connections.values())
         self._connections.clear()
+        self._providers.clear()
         await asyncio.gather(
             *(c.disconnect() for c in connections), return_exceptions=True
         )
         logger.info("stream manager stopped")
 
-    async def add_stream(self, config: StreamConfig) -> bool:
-        """Create a stream and start it connecting in the background.
+    async def add_stream(
+        self,
+        config: StreamConfig,
+        *,
+        provider: str | None = None,
+        configure: Configure | None = None,
+        **connection_options: Any,
+    ) -> bool:
+        """Create a stream; it starts connecting at once while the manager runs.
 
-        False for a duplicate id or when `max_connections` streams exist.
+        ``configure(connection)`` runs before the first connect, so a feed's
+        handlers and subscription factory see the very first frame.
+        ``connection_options`` go to :class:`StreamConnection` (e.g.
+        ``max_connection_age``, ``data_timeout``). False for a duplicate id or
+        when ``max_connections`` streams exist.
         """
-        if config.stream_id in self._connections:
-            logger.warning("[%s] stream already exists", config.stream_id)
+        stream_id = config.stream_id
+        if stream_id in self._connections:
+            logger.warning("[%s] stream already exists", stream_id)
             return False
         if len(self._connections) >= self.max_connections:
             logger.warning(
                 "[%s] refused: %s streams is the maximum",
-                config.stream_id,
+                stream_id,
                 self.max_connections,
             )
             return False
-        connection = StreamConnection(config, self)
+        connection = StreamConnection(config, self, **connection_options)
         for handler in self._global_handlers:
             connection.add_handler(handler)
-        self._connections[config.stream_id] = connection
-        connection.start()
+        connection.add_status_listener(
+            lambda status: self._notify(stream_id, provider, status)
+        )
+        if configure is not None:
+            configure(connection)
+        self._connections[stream_id] = connection
+        self._providers[stream_id] = provider
+        if self._running:
+            connection.start()
         return True
 
     async def remove_stream(self, stream_id: str) -> None:
         """Remove and close a stream connection (no error for an unknown id)."""
         connection = self._connections.pop(stream_id, None)
+        provider = self._providers.pop(stream_id, None)
         if connection is not None:
             await connection.disconnect()
+            self._notify(stream_id, provider, StreamStatus.DISCONNECTED)
 
     def get_connection(self, stream_id: str) -> StreamConnection | None:
-        """The connection object, for feeds that register handlers on it."""
+        """The connection object, for the feed that registered it."""
         return self._connections.get(stream_id)
 
     def get_stream_status(self, stream_id: str) -> StreamStatus | None:
@@ -101,6 +132,23 @@ class StreamManager:
         """Status of every stream, keyed by id."""
         return {sid: c.status for sid, c in self._connections.items()}
 
+    def get_provider(self, stream_id: str) -> str | None:
+        """The provider a stream was registered for (None when not given)."""
+        return self._providers.get(stream_id)
+
+    def streams_info(self) -> list[dict[str, Any]]:
+        """Every stream as plain data: id, provider, URL, status, all metrics."""
+        return [
+            {
+                "stream_id": sid,
+                "provider": self._providers.get(sid),
+                "url": connection.config.url,
+                "status": connection.status.value,
+                "metrics": to_plain(asdict(connection.metrics)),
+            }
+            for sid, connection in self._connections.items()
+        ]
+
     def add_global_handler(self, handler: Callable[[Any], Any]) -> None:
         """Add a message handler reaching every stream, present and future."""
         if handler in self._global_handlers:
@@ -115,3 +163,16 @@ class StreamManager:
             self._global_handlers.remove(handler)
         for connection in self._connections.values():
             connection.remove_handler(handler)
+
+    def add_status_listener(self, listener: StreamStatusListener) -> None:
+        """Call ``listener(stream_id, provider, status)`` on every status change."""
+        self._status_listeners.append(listener)
+
+    def _notify(
+        self, stream_id: str, provider: str | None, status: StreamStatus
+    ) -> None:
+        for listener in list(self._status_listeners):
+            try:
+                listener(stream_id, provider, status)
+            except Exception:
+                logger.exception("[%s] stream status listener failed", stream_id)

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from streaming.encoding import decimal_str as _decimal_str
+from streaming.feeds.providers import DataSource, FeedStatus, PriceFeedProvider
 from streaming.feeds.symbols import validate_symbol
 
 __all__ = [
@@ -31,33 +31,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class PriceFeedProvider(Enum):
-    """Where a feed gets its prices from (the spec's provider names)."""
-
-    BINANCE = "binance"
-    COINBASE = "coinbase"
-    MOCK = "mock"
-
-
-class DataSource(Enum):
-    """Provenance stamped on every price so users can see where it came from."""
-
-    BINANCE = "binance"
-    COINBASE = "coinbase"
-    MOCK = "mock"
-    MANUAL = "manual"
-
-
-class FeedStatus(Enum):
-    """Feed connection state; values mirror ``streaming.connection.StreamStatus``."""
-
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    ERROR = "error"
 
 
 def _utcnow() -> datetime:
@@ -123,17 +96,24 @@ class BasePriceFeed:
         #: Symbols the exchange refused (not listed there), reported in status.
         self.unsupported: set[str] = set()
         self._status = FeedStatus.DISCONNECTED
+        self._running = False
         self._handlers: list[PriceHandler] = []
         self._status_listeners: list[FeedStatusListener] = []
 
     # lifecycle -----------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether ``start()`` was called and ``stop()`` not since."""
+        return self._running
+
     async def start(self) -> None:
-        """Start producing prices."""
-        raise NotImplementedError
+        """Start the price feed; subclasses open their source, then call this."""
+        self._running = True
 
     async def stop(self) -> None:
-        """Stop producing prices."""
-        raise NotImplementedError
+        """Stop the price feed; subclasses close their source, then call this."""
+        self._running = False
+        self._set_status(FeedStatus.DISCONNECTED)
 
     # subscriptions --------------------------------------------------------------
     def add_handler(self, handler: PriceHandler) -> None:

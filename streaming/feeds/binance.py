@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from streaming.connection import StreamConnection
 from streaming.exceptions import ConfigurationError, DataError
 from streaming.exceptions import ConnectionError as StreamConnectionError
 from streaming.feeds.base import (
@@ -32,6 +33,8 @@ from streaming.feeds.base import (
 )
 from streaming.feeds.parsing import decimal_field, epoch_ms, loads, require_mapping
 from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
+from streaming.manager import StreamManager
+from streaming.stream_types import StreamConfig
 
 __all__ = ["BinancePriceFeed", "is_server_shutdown", "BINANCE_URL", "stream_url"]
 
@@ -97,7 +100,8 @@ class BinancePriceFeed(BasePriceFeed):
         max_reconnect_delay: float = 60.0,
         reconnect_attempts: int | None = None,
         heartbeat_interval: float = 30.0,
-        stream_manager: Any = None,
+        stream_manager: StreamManager | None = None,
+        data_timeout: float | None = None,
     ) -> None:
         for symbol in symbols:
             binance_stream_name(symbol)  # ConfigurationError for unsupported symbols
@@ -111,13 +115,16 @@ class BinancePriceFeed(BasePriceFeed):
         self.reconnect_attempts = reconnect_attempts or sys.maxsize
         self.heartbeat_interval = heartbeat_interval
         self.failed_requests = 0
+        #: Reopen a shard that sent nothing for this long (None: never). Binance
+        #: pushes every ticker each second, so long silence means a stuck socket.
+        self.data_timeout = data_timeout
         self._stream_manager = stream_manager
+        self._own_manager: StreamManager | None = None
         self._shards: list[_Shard] = []
         self._pending: dict[int, tuple[str, list[str]]] = {}
         self._next_id = 0
         self._shard_seq = 0
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._running = False
 
     # parsing (pure) ---------------------------------------------------------------
     @staticmethod
@@ -168,12 +175,11 @@ class BinancePriceFeed(BasePriceFeed):
         """Open one connection per MAX_STREAMS_PER_CONNECTION symbols."""
         if self._running:
             return
-        self._running = True
+        await super().start()
         self._set_status(FeedStatus.CONNECTING)
         if self._stream_manager is None:
-            from streaming.manager import StreamManager
-
-            self._stream_manager = StreamManager()
+            # Standalone use (no worker): the feed owns a manager of its own.
+            self._stream_manager = self._own_manager = StreamManager()
             await self._stream_manager.start()
         streams = [binance_stream_name(s) for s in self.symbols]
         for i in range(0, max(len(streams), 1), self.max_streams):
@@ -182,18 +188,20 @@ class BinancePriceFeed(BasePriceFeed):
             )
 
     async def stop(self) -> None:
-        """Close every connection and forget pending requests."""
-        self._running = False
+        """Remove every connection from the manager and forget pending requests."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for shard in self._shards:
             if shard.connection is not None:
-                await shard.connection.disconnect()
+                await self._stream_manager.remove_stream(shard.stream_id)
         self._shards.clear()
         self._pending.clear()
-        self._set_status(FeedStatus.DISCONNECTED)
+        if self._own_manager is not None:
+            await self._own_manager.stop()
+            self._stream_manager = self._own_manager = None
+        await super().stop()
 
     def _new_shard(self, streams: list[str]) -> _Shard:
         """Register a shard at once so concurrent add_symbol calls can fill it."""
@@ -203,8 +211,6 @@ class BinancePriceFeed(BasePriceFeed):
         return shard
 
     async def _connect_shard(self, shard: _Shard) -> None:
-        from streaming.connection import StreamConfig, StreamConnection
-
         streams = list(shard.url_streams)
         url = f"{self.url}?streams={'/'.join(streams)}" if streams else self.url
         config = StreamConfig(
@@ -217,14 +223,25 @@ class BinancePriceFeed(BasePriceFeed):
             heartbeat_interval=self.heartbeat_interval,
             rate_limit=SEND_RATE,
         )
-        conn = StreamConnection(
-            config, self._stream_manager, max_connection_age=self.max_connection_age
+
+        def configure(conn: StreamConnection) -> None:
+            shard.connection = conn
+            conn.add_handler(lambda obj: self._on_frame(shard, obj))
+            conn.set_subscription_factory(lambda: self._resubscribe(shard))
+            conn.add_status_listener(lambda st: self._on_status(shard, st))
+
+        added = await self._stream_manager.add_stream(
+            config,
+            provider=self.provider.value,
+            configure=configure,
+            max_connection_age=self.max_connection_age,
+            data_timeout=self.data_timeout,
         )
-        shard.connection = conn
-        conn.add_handler(lambda obj, shard=shard: self._on_frame(shard, obj))
-        conn.set_subscription_factory(lambda shard=shard: self._resubscribe(shard))
-        conn.add_status_listener(lambda st, shard=shard: self._on_status(shard, st))
-        if not await conn.connect():
+        if not added:
+            self.errors += 1
+            logger.error("%s: the stream manager refused it", shard.stream_id)
+            return
+        if not await shard.connection.connect():
             logger.warning("%s: first connect failed, retrying", shard.stream_id)
 
     # subscriptions ----------------------------------------------------------------

@@ -30,6 +30,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from streaming.connection import StreamConnection
 from streaming.exceptions import ConnectionError as StreamConnectionError
 from streaming.exceptions import DataError
 from streaming.feeds.base import (
@@ -41,6 +42,8 @@ from streaming.feeds.base import (
 )
 from streaming.feeds.parsing import decimal_field, iso_time, loads, require_mapping
 from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
+from streaming.manager import StreamManager
+from streaming.stream_types import StreamConfig
 
 __all__ = ["CoinbasePriceFeed", "COINBASE_URL", "PERCENT_QUANTUM"]
 
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 COINBASE_URL = "wss://ws-feed.exchange.coinbase.com"
 CHANNELS = ["ticker", "heartbeat"]
+STREAM_ID = "coinbase-0"
 PERCENT_QUANTUM = Decimal("0.0001")
 _PRODUCT_IN_REASON = re.compile(r"[A-Z0-9]+-[A-Z0-9]+")
 _NO_PRICE = frozenset({"heartbeat", "subscriptions", "last_match", "match"})
@@ -72,7 +76,8 @@ class CoinbasePriceFeed(BasePriceFeed):
         max_reconnect_delay: float = 60.0,
         reconnect_attempts: int | None = None,
         heartbeat_interval: float = 30.0,
-        stream_manager: Any = None,
+        stream_manager: StreamManager | None = None,
+        data_timeout: float | None = None,
     ) -> None:
         for symbol in symbols:
             to_exchange_symbol(PriceFeedProvider.COINBASE, symbol)
@@ -84,8 +89,11 @@ class CoinbasePriceFeed(BasePriceFeed):
         self.reconnect_attempts = reconnect_attempts or sys.maxsize
         self.heartbeat_interval = heartbeat_interval
         self.confirmed: set[str] = set()
+        #: Reopen the socket when nothing (not even a heartbeat) came this long.
+        self.data_timeout = data_timeout
         self._stream_manager = stream_manager
-        self._connection: Any = None
+        self._own_manager: StreamManager | None = None
+        self._connection: StreamConnection | None = None
         self._last_seq: dict[str, tuple[int, datetime]] = {}
         self._reconnected: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -186,16 +194,14 @@ class CoinbasePriceFeed(BasePriceFeed):
         """Connect; the subscription factory subscribes right after every connect."""
         if self._connection is not None:
             return
-        from streaming.connection import StreamConfig, StreamConnection
-
+        await super().start()
         self._set_status(FeedStatus.CONNECTING)
         if self._stream_manager is None:
-            from streaming.manager import StreamManager
-
-            self._stream_manager = StreamManager()
+            # Standalone use (no worker): the feed owns a manager of its own.
+            self._stream_manager = self._own_manager = StreamManager()
             await self._stream_manager.start()
         config = StreamConfig(
-            stream_id="coinbase-0",
+            stream_id=STREAM_ID,
             url=self.url,
             symbols=list(self.symbols),
             reconnect_delay=self.reconnect_delay,
@@ -203,12 +209,24 @@ class CoinbasePriceFeed(BasePriceFeed):
             reconnect_attempts=self.reconnect_attempts,
             heartbeat_interval=self.heartbeat_interval,
         )
-        conn = StreamConnection(config, self._stream_manager)
-        conn.add_handler(self._on_frame)
-        conn.set_subscription_factory(self._subscriptions)
-        conn.add_status_listener(self._on_status)
-        self._connection = conn
-        if not await conn.connect():
+
+        def configure(conn: StreamConnection) -> None:
+            conn.add_handler(self._on_frame)
+            conn.set_subscription_factory(self._subscriptions)
+            conn.add_status_listener(self._on_status)
+            self._connection = conn
+
+        added = await self._stream_manager.add_stream(
+            config,
+            provider=self.provider.value,
+            configure=configure,
+            data_timeout=self.data_timeout,
+        )
+        if not added or self._connection is None:
+            self.errors += 1
+            logger.error("coinbase: the stream manager refused %s", STREAM_ID)
+            return
+        if not await self._connection.connect():
             logger.warning("coinbase: first connect failed, retrying")
 
     async def stop(self) -> None:
@@ -217,10 +235,13 @@ class CoinbasePriceFeed(BasePriceFeed):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._connection is not None:
-            await self._connection.disconnect()
-            self._connection = None
-        self._set_status(FeedStatus.DISCONNECTED)
+        if self._connection is not None and self._stream_manager is not None:
+            await self._stream_manager.remove_stream(STREAM_ID)
+        self._connection = None
+        if self._own_manager is not None:
+            await self._own_manager.stop()
+            self._stream_manager = self._own_manager = None
+        await super().stop()
 
     def _subscriptions(self) -> list[dict[str, Any]]:
         self._reconnected = set(self.symbols)

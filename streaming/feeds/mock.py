@@ -117,6 +117,7 @@ class MockPriceFeed(BasePriceFeed):
     async def start(self) -> None:
         """Start the timer loop; the feed reports connected at once."""
         if self._task is None:
+            await super().start()
             self._set_status(FeedStatus.CONNECTED)
             self._task = asyncio.create_task(self._run())
 
@@ -129,7 +130,7 @@ class MockPriceFeed(BasePriceFeed):
                 await task
             except asyncio.CancelledError:
                 pass
-        self._set_status(FeedStatus.DISCONNECTED)
+        await super().stop()
 
     async def _run(self) -> None:
         while True:

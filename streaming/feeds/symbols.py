@@ -14,12 +14,9 @@ to ``None``: it is not malformed, just not a price we publish, so parsers return
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from streaming.exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    from streaming.feeds.base import PriceFeedProvider
+from streaming.feeds.providers import PriceFeedProvider
 
 __all__ = [
     "validate_symbol",
@@ -80,8 +77,6 @@ def to_exchange_symbol(provider: PriceFeedProvider, symbol: str) -> str:
 
 def binance_stream_name(symbol: str, kind: str = "ticker") -> str:
     """Binance stream name for a canonical symbol: ``"btcusdt@ticker"``."""
-    from streaming.feeds.base import PriceFeedProvider
-
     return f"{to_exchange_symbol(PriceFeedProvider.BINANCE, symbol).lower()}@{kind}"
 
 

@@ -255,7 +255,7 @@ async def test_burst_with_slow_handler_drops_oldest() -> None:
         await wait_until(lambda: conn.metrics.messages_received == burst)
         reader_time = time.monotonic() - started
         assert reader_time < 2.0  # the reader kept pace while the handler was stuck
-        assert len(conn._buffer) <= 10
+        assert len(conn._inbox._buffer) <= 10
         release.set()
         # The newest frames survived; at most one older one was already in the
         # stuck handler's hands; every other frame is counted as dropped.

@@ -1,49 +1,29 @@
-"""The feeds' start/stop against a stand-in for the streaming.connection contract.
+"""The feeds' start/stop register their sockets with the StreamManager.
 
-The real StreamConnection lives in another branch; these stand-ins check only
-that the feeds build configs, register callbacks and subscribe as agreed.
+The real StreamManager is used; only the socket class it builds is a stand-in
+recording what the feeds configure and send, so no network is needed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
-from dataclasses import dataclass, field
-from enum import Enum
 
 import pytest
 
+import streaming.manager
 from streaming.feeds.binance import BinancePriceFeed
 from streaming.feeds.coinbase import CoinbasePriceFeed
-
-
-class StreamStatus(Enum):
-    DISCONNECTED = "disconnected"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-
-
-@dataclass
-class StreamConfig:
-    stream_id: str
-    url: str
-    symbols: list = field(default_factory=list)
-    reconnect_attempts: int = 5
-    reconnect_delay: float = 1.0
-    max_reconnect_delay: float = 60.0
-    heartbeat_interval: float = 30.0
-    buffer_size: int = 1000
-    rate_limit: int | None = None
-    headers: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict)
+from streaming.manager import StreamManager
+from streaming.stream_types import StreamStatus
 
 
 class StreamConnection:
     made: list[StreamConnection] = []
 
-    def __init__(self, config, manager, *, max_connection_age=None):
+    def __init__(self, config, manager, *, max_connection_age=None, **options):
         self.config = config
+        self.manager = manager
+        self.status = StreamStatus.DISCONNECTED
         self.max_connection_age = max_connection_age
         self.handlers = []
         self.listeners = []
@@ -60,6 +40,9 @@ class StreamConnection:
     def add_status_listener(self, listener):
         self.listeners.append(listener)
 
+    def start(self):
+        pass
+
     async def connect(self):
         self.sent.extend(self.factory())
         for listener in self.listeners:
@@ -74,27 +57,9 @@ class StreamConnection:
         self.sent.append(message)
 
 
-class StreamManager:
-    def __init__(self, max_connections=100):
-        self.started = False
-
-    async def start(self):
-        self.started = True
-
-    async def stop(self):
-        self.started = False
-
-
 @pytest.fixture(autouse=True)
-def fake_modules(monkeypatch):
-    connection = types.ModuleType("streaming.connection")
-    connection.StreamConfig = StreamConfig
-    connection.StreamConnection = StreamConnection
-    connection.StreamStatus = StreamStatus
-    manager = types.ModuleType("streaming.manager")
-    manager.StreamManager = StreamManager
-    monkeypatch.setitem(sys.modules, "streaming.connection", connection)
-    monkeypatch.setitem(sys.modules, "streaming.manager", manager)
+def fake_sockets(monkeypatch):
+    monkeypatch.setattr(streaming.manager, "StreamConnection", StreamConnection)
     StreamConnection.made = []
 
 
@@ -117,6 +82,25 @@ async def test_binance_start_uses_combined_url_and_limits():
     ]
     await feed.stop()
     assert not feed.connected
+
+
+async def test_feeds_register_every_socket_with_the_given_manager():
+    manager = StreamManager()
+    await manager.start()
+    binance = BinancePriceFeed(
+        ["BTC", "ETH", "SOL"], max_streams_per_connection=2, stream_manager=manager
+    )
+    coinbase = CoinbasePriceFeed(["BTC"], stream_manager=manager)
+    await binance.start()
+    await coinbase.start()
+    assert sorted(manager.get_all_status()) == ["binance-0", "binance-1", "coinbase-0"]
+    assert [c.manager for c in StreamConnection.made] == [manager] * 3
+    assert manager.get_provider("binance-1") == "binance"
+    await binance.stop()
+    assert sorted(manager.get_all_status()) == ["coinbase-0"]
+    await coinbase.stop()
+    assert manager.get_all_status() == {}
+    await manager.stop()
 
 
 async def test_binance_shards_beyond_stream_limit():
