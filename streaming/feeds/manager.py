@@ -14,6 +14,12 @@ price. Every switch is logged and reported to status handlers as a plain dict::
 ``to`` is None when no feed can serve the symbol (its last price is stale).
 Provider status changes are reported as ``{"type": "provider_status",
 "provider": "binance", "status": "connected", "timestamp": ...}``.
+
+On the live path the manager is where prices enter the event bus: each chosen
+price is published as a PRICE_UPDATE event, and every switch, provider and
+stream status change as a CONNECTION_STATUS event. It hands its one
+StreamManager to every feed it creates, so all exchange sockets are
+registered there.
 """
 
 from __future__ import annotations
@@ -27,57 +33,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from streaming.bus import StreamEventBus
+from streaming.events import EventType, StreamEvent
 from streaming.exceptions import ConfigurationError
-from streaming.feeds.base import (
-    BasePriceFeed,
-    FeedStatus,
-    PriceFeedProvider,
-    PriceHandler,
-    PriceUpdate,
-)
+from streaming.feeds.base import BasePriceFeed, PriceHandler, PriceUpdate
+from streaming.feeds.factory import default_feed_factory
+from streaming.feeds.feed_status import FeedStatusViews
+from streaming.feeds.providers import REAL_PROVIDERS, FeedStatus, PriceFeedProvider
+from streaming.feeds.simulation import SimulatedFallback
+from streaming.feeds.symbols import is_supported
+from streaming.manager import StreamManager
+from streaming.stream_types import StreamStatus
 
 __all__ = ["PriceFeedManager", "StatusHandler", "FeedFactory", "default_feed_factory"]
 
 logger = logging.getLogger(__name__)
 
 StatusHandler = Callable[[dict[str, Any]], None | Awaitable[None]]
-FeedFactory = Callable[[PriceFeedProvider, list[str]], BasePriceFeed]
-
-
-def default_feed_factory(
-    provider: PriceFeedProvider, symbols: list[str]
-) -> BasePriceFeed:
-    """Build the real feed class for ``provider``.
-
-    The URLs come from the ``BINANCE_WS_URL``/``COINBASE_WS_URL`` Django settings
-    when they are configured, so a deployment can point at a local fake exchange.
-    """
-    if provider is PriceFeedProvider.BINANCE:
-        from streaming.feeds.binance import BINANCE_URL, BinancePriceFeed
-
-        return BinancePriceFeed(symbols, url=_setting("BINANCE_WS_URL", BINANCE_URL))
-    if provider is PriceFeedProvider.COINBASE:
-        from streaming.feeds.coinbase import COINBASE_URL, CoinbasePriceFeed
-
-        url = _setting("COINBASE_WS_URL", COINBASE_URL)
-        return CoinbasePriceFeed(symbols, url=url)
-    if provider is PriceFeedProvider.MOCK:
-        from streaming.feeds.mock import MockPriceFeed
-
-        return MockPriceFeed(symbols)
-    raise ConfigurationError(f"unknown provider {provider!r}")
-
-
-def _setting(name: str, default: str) -> str:
-    """A Django setting when Django is configured, else ``default``."""
-    try:
-        from django.conf import settings
-
-        if settings.configured:
-            return getattr(settings, name, None) or default
-    except ImportError:
-        pass
-    return default
+FeedFactory = Callable[..., BasePriceFeed]
 
 
 @dataclass(slots=True, eq=False)
@@ -95,7 +68,7 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class PriceFeedManager:
+class PriceFeedManager(FeedStatusViews):
     """Aggregates feeds and forwards the chosen price per symbol to handlers."""
 
     def __init__(
@@ -104,7 +77,32 @@ class PriceFeedManager:
         stale_after: float = 10.0,
         check_interval: float | None = None,
         feed_factory: FeedFactory | None = None,
+        stream_manager: StreamManager | None = None,
+        event_bus: StreamEventBus | None = None,
+        simulate_after: float | None = None,
+        mock_interval: float = 1.0,
     ) -> None:
+        #: The one owner of every exchange socket of these feeds.
+        self.stream_manager = stream_manager or StreamManager()
+        self._owns_streams = stream_manager is None
+        self.event_bus = event_bus
+        if event_bus is not None:
+            self.stream_manager.add_status_listener(self._on_stream_status)
+        #: Provider name -> symbols it cannot price (never subscribed there).
+        self.unsupported: dict[str, list[str]] = {}
+        self.real_seen = False
+        self.simulation = (
+            None
+            if simulate_after is None
+            else SimulatedFallback(
+                after=simulate_after,
+                interval=mock_interval,
+                symbols=lambda: sorted(self._active),
+                add=self.add_feed,
+                remove=self.remove_feed,
+                announce=self._announce_simulation,
+            )
+        )
         self.stale_after = stale_after
         self.check_interval = check_interval or min(1.0, stale_after / 3)
         self._factory = feed_factory or default_feed_factory
@@ -123,9 +121,28 @@ class PriceFeedManager:
     ) -> BasePriceFeed:
         """Create the provider's feed with the factory, then :meth:`add_feed` it."""
         self._check_can_add(provider, is_primary)
-        feed = self._factory(provider, list(symbols))
+        feed = self._factory(
+            provider,
+            self._supported(provider, symbols),
+            stream_manager=self.stream_manager,
+        )
         self.add_feed(feed, is_primary=is_primary)
         return feed
+
+    def _supported(self, provider: PriceFeedProvider, symbols: list[str]) -> list[str]:
+        """The symbols ``provider`` can price; the rest are reported, not sent."""
+        ok = [s for s in symbols if is_supported(provider, s)]
+        missing = sorted(set(symbols) - set(ok))
+        if missing:
+            self.unsupported[provider.value] = missing
+            logger.warning(
+                "%s does not list %s; not subscribed there.",
+                provider.value,
+                ",".join(missing),
+            )
+        else:
+            self.unsupported.pop(provider.value, None)
+        return ok
 
     def _check_can_add(self, provider: PriceFeedProvider, is_primary: bool) -> None:
         if any(e.feed.provider is provider for e in self._entries):
@@ -149,6 +166,20 @@ class PriceFeedManager:
         for symbol in feed.symbols:
             self._active.setdefault(symbol, None)
 
+    def remove_feed(self, feed: BasePriceFeed) -> None:
+        """Take a feed out of the ranking; its symbols fail over at once."""
+        entry = self._by_feed.pop(id(feed), None)
+        if entry is None:
+            return
+        self._entries.remove(entry)
+        for rank, e in enumerate(self._entries):
+            e.rank = rank
+        for symbol, active in self._active.items():
+            if active is entry:
+                self._active[symbol] = None
+        if self._checker is not None:
+            self._spawn(self.check())
+
     def add_handler(self, handler: PriceHandler) -> None:
         """Register a sync or async handler for the chosen price per symbol."""
         self._handlers.append(handler)
@@ -158,22 +189,32 @@ class PriceFeedManager:
         self._status_handlers.append(handler)
 
     def add_symbol(self, symbol: str) -> None:
-        """Track ``symbol`` on every provider."""
+        """Track ``symbol`` on every provider that can price it."""
         for entry in self._entries:
-            entry.feed.add_symbol(symbol)
+            provider = entry.feed.provider
+            if is_supported(provider, symbol):
+                entry.feed.add_symbol(symbol)
+            else:
+                missing = set(self.unsupported.get(provider.value, ())) | {symbol}
+                self.unsupported[provider.value] = sorted(missing)
         self._active.setdefault(symbol, None)
 
     def remove_symbol(self, symbol: str) -> None:
         """Stop tracking ``symbol`` on every provider."""
         for entry in self._entries:
             entry.feed.remove_symbol(symbol)
+        for provider, missing in list(self.unsupported.items()):
+            if symbol in missing:
+                self.unsupported[provider] = [s for s in missing if s != symbol]
         self._active.pop(symbol, None)
         self._last_time.pop(symbol, None)
 
     # lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
-        """Start every feed and the staleness checker."""
-        for entry in self._entries:
+        """Start every feed, the staleness checker and the simulation window."""
+        if not self.stream_manager.running:
+            await self.stream_manager.start()
+        for entry in list(self._entries):
             try:
                 await entry.feed.start()
             except Exception:
@@ -181,64 +222,31 @@ class PriceFeedManager:
                 logger.exception("%s feed failed to start", entry.name)
         if self._checker is None:
             self._checker = asyncio.create_task(self._check_loop())
+        has_real = any(e.feed.provider in REAL_PROVIDERS for e in self._entries)
+        if self.simulation is not None and has_real and not self.real_seen:
+            self.simulation.arm()
 
     async def stop(self) -> None:
-        """Stop the checker and every feed."""
+        """Stop the checker, the simulation and every feed."""
         checker, self._checker = self._checker, None
         if checker is not None:
             checker.cancel()
             await asyncio.gather(checker, return_exceptions=True)
-        for entry in self._entries:
+        if self.simulation is not None:
+            await self.simulation.stop()
+        for entry in list(self._entries):
             await entry.feed.stop()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._owns_streams:
+            await self.stream_manager.stop()
 
     # queries ----------------------------------------------------------------------
     def get_last_update_time(self, symbol: str) -> datetime | None:
         """Exchange time of the last price forwarded for ``symbol``."""
         return self._last_time.get(symbol)
-
-    def get_provider_status(self) -> dict[str, dict[str, Any]]:
-        """Per provider: status, counters, symbols, primary flag and symbols served."""
-        serving: dict[int, list[str]] = {id(e): [] for e in self._entries}
-        for symbol, entry in self._active.items():
-            if entry is not None:
-                serving[id(entry)].append(symbol)
-        result = {}
-        for entry in self._entries:
-            feed = entry.feed
-            result[entry.name] = {
-                "status": feed.status.value,
-                "connected_since": (
-                    feed.connected_since.isoformat() if feed.connected_since else None
-                ),
-                "messages": feed.messages,
-                "errors": feed.errors,
-                "out_of_order": feed.out_of_order,
-                "symbols": list(feed.symbols),
-                "unsupported": sorted(getattr(feed, "unsupported", ())),
-                "is_primary": entry.is_primary,
-                "serving": sorted(serving[id(entry)]),
-            }
-        return result
-
-    def get_symbol_status(self) -> dict[str, dict[str, Any]]:
-        """Per symbol: serving provider (None when stale), staleness, last update."""
-        result = {}
-        for symbol, entry in self._active.items():
-            last = self._last_time.get(symbol)
-            result[symbol] = {
-                "source": entry.name if entry else None,
-                "stale": entry is None,
-                "last_update": last.isoformat() if last else None,
-            }
-        return result
-
-    def get_stale_symbols(self) -> list[str]:
-        """Symbols no feed currently serves (their last price is stale)."""
-        return sorted(s for s, e in self._active.items() if e is None)
 
     # choice -----------------------------------------------------------------------
     def _fresh(self, entry: _Entry, symbol: str, now: float) -> bool:
@@ -255,6 +263,20 @@ class PriceFeedManager:
                 return
             self._switch(symbol, active, entry, "recovered" if active else "available")
         self._last_time[symbol] = update.timestamp
+        if not self.real_seen and entry.feed.provider in REAL_PROVIDERS:
+            self.real_seen = True
+            if self.simulation is not None:
+                self._spawn(self.simulation.retire())
+        bus = self.event_bus
+        if bus is not None:
+            bus.publish_nowait(
+                StreamEvent(
+                    EventType.PRICE_UPDATE,
+                    update.to_dict(),
+                    update.timestamp,
+                    source=update.source.value,
+                )
+            )
         for handler in self._handlers:
             try:
                 result = handler(update)
@@ -328,7 +350,34 @@ class PriceFeedManager:
         if status is not FeedStatus.CONNECTED and self._checker is not None:
             self._spawn(self.check())
 
+    def _on_stream_status(
+        self, stream_id: str, provider: str | None, status: StreamStatus
+    ) -> None:
+        self._notify(
+            {
+                "type": "stream_status",
+                "stream_id": stream_id,
+                "provider": provider,
+                "status": status.value,
+                "timestamp": _now_iso(),
+            }
+        )
+
+    def _announce_simulation(self, active: bool, message: str) -> None:
+        self._notify(
+            {
+                "type": "simulation",
+                "active": active,
+                "message": message,
+                "timestamp": _now_iso(),
+            }
+        )
+
     def _notify(self, event: dict[str, Any]) -> None:
+        if self.event_bus is not None:
+            self.event_bus.publish_nowait(
+                StreamEvent(EventType.CONNECTION_STATUS, event, source="feeds")
+            )
         for handler in self._status_handlers:
             try:
                 result = handler(event)

@@ -184,7 +184,7 @@ async def test_provider_status_fields(setup):
 async def test_add_provider_uses_injected_factory():
     made = []
 
-    def factory(provider, symbols):
+    def factory(provider, symbols, stream_manager=None):
         feed = FakeFeed(provider, symbols)
         made.append(feed)
         return feed
