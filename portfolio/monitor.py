@@ -134,6 +134,13 @@ class PortfolioMonitor:
         if touched:
             self._changed()
 
+    def store_price(self, price: Mapping[str, Any]) -> None:
+        """Remember a chosen price without revaluing: the live worker revalues
+        each dirty portfolio once per tick instead of once per price."""
+        symbol = price.get("symbol")
+        if symbol:
+            self._prices[symbol] = price
+
     def _on_update(self, update: Any) -> None:
         self.on_price(update.to_dict() if hasattr(update, "to_dict") else update)
 

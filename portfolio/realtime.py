@@ -26,7 +26,7 @@ MAX_ACK_IDS = 1000
 def _unacknowledged_payloads(user_id: int) -> list[dict[str, Any]]:
     from django.contrib.auth import get_user_model
 
-    from .worker import alert_payload
+    from .live.alert_jobs import alert_payload
 
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:

@@ -8,7 +8,8 @@ import signal
 
 from streaming.server import WebSocketServer
 
-from .worker import FeedWorker, WorkerConfig
+from .live.config import WorkerConfig
+from .live.worker import FeedWorker
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +26,21 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             pass
 
 
-async def run_worker(config: WorkerConfig) -> None:
-    """The scale-out worker: feeds → channel layer, until SIGINT/SIGTERM."""
+async def run_worker(config: WorkerConfig, metrics_port: int | None = None) -> None:
+    """The scale-out worker: feeds → channel layer, until SIGINT/SIGTERM.
+
+    With ``metrics_port`` the worker's Prometheus metrics are served on
+    127.0.0.1 only (loopback, like ``/metrics`` without a token).
+    """
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from streaming.metrics import REGISTRY
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
+        logger.info("Metrics on http://127.0.0.1:%d/metrics", metrics_port)
     worker = FeedWorker(config)
     await worker.run(stop)
 
@@ -44,7 +56,7 @@ async def serve(host: str, port: int, config: WorkerConfig | None) -> None:
         if config is None:
             await stop.wait()
         else:
-            await FeedWorker(config, publisher=server).run(stop)
+            await FeedWorker(config, server=server).run(stop)
     finally:
         await server.stop()
     logger.info("Stopped cleanly.")

@@ -24,6 +24,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from streaming.events import EventHandler, EventType, StreamEvent
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["ConflatingPublisher"]
@@ -31,8 +33,9 @@ __all__ = ["ConflatingPublisher"]
 Sink = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
-class ConflatingPublisher:
-    """Collects price dicts (``offer``) and hands batches to ``sink``."""
+class ConflatingPublisher(EventHandler):
+    """Collects price dicts (``offer``, or PRICE_UPDATE events from the bus)
+    and hands batches to ``sink``."""
 
     def __init__(
         self, sink: Sink, interval: float = 0.25, batch_gap: float = 0.025
@@ -58,6 +61,14 @@ class ConflatingPublisher:
             self.replaced += 1
         self._pending[price["symbol"]] = price
         self._wake.set()
+
+    def get_supported_event_types(self) -> set[EventType]:
+        return {EventType.PRICE_UPDATE}
+
+    async def handle_event(self, event: StreamEvent) -> bool:
+        """Bus subscriber (priority 10): the price joins the next batch."""
+        self.offer(event.data)
+        return True
 
     async def start(self) -> None:
         if self._task is None:

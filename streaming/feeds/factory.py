@@ -1,9 +1,14 @@
-"""Build the real feed class for a provider, pointed at the configured URLs."""
+"""Build the feed class for a provider, pointed at the configured URL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from streaming.exceptions import ConfigurationError
 from streaming.feeds.base import BasePriceFeed
+from streaming.feeds.binance import BINANCE_URL, BinancePriceFeed
+from streaming.feeds.coinbase import COINBASE_URL, CoinbasePriceFeed
+from streaming.feeds.mock import MockPriceFeed
 from streaming.feeds.providers import PriceFeedProvider
 from streaming.manager import StreamManager
 
@@ -14,26 +19,29 @@ def default_feed_factory(
     provider: PriceFeedProvider,
     symbols: list[str],
     stream_manager: StreamManager | None = None,
+    *,
+    url: str | None = None,
+    **options: Any,
 ) -> BasePriceFeed:
-    """Build the real feed class for ``provider``.
+    """The feed for ``provider``, its sockets registered with ``stream_manager``.
 
-    The URLs come from the ``BINANCE_WS_URL``/``COINBASE_WS_URL`` Django settings
-    when they are configured, so a deployment can point at a local fake exchange.
+    Without ``url`` the ``BINANCE_WS_URL``/``COINBASE_WS_URL`` Django settings
+    are used when configured, so a deployment can point at a local fake
+    exchange. ``options`` go to the feed (e.g. ``data_timeout``; for the mock
+    ``update_interval``).
     """
     if provider is PriceFeedProvider.BINANCE:
-        from streaming.feeds.binance import BINANCE_URL, BinancePriceFeed
-
-        url = _setting("BINANCE_WS_URL", BINANCE_URL)
-        return BinancePriceFeed(symbols, url=url, stream_manager=stream_manager)
+        url = url or _setting("BINANCE_WS_URL", BINANCE_URL)
+        return BinancePriceFeed(
+            symbols, url=url, stream_manager=stream_manager, **options
+        )
     if provider is PriceFeedProvider.COINBASE:
-        from streaming.feeds.coinbase import COINBASE_URL, CoinbasePriceFeed
-
-        url = _setting("COINBASE_WS_URL", COINBASE_URL)
-        return CoinbasePriceFeed(symbols, url=url, stream_manager=stream_manager)
+        url = url or _setting("COINBASE_WS_URL", COINBASE_URL)
+        return CoinbasePriceFeed(
+            symbols, url=url, stream_manager=stream_manager, **options
+        )
     if provider is PriceFeedProvider.MOCK:
-        from streaming.feeds.mock import MockPriceFeed
-
-        return MockPriceFeed(symbols)
+        return MockPriceFeed(symbols, **options)
     raise ConfigurationError(f"unknown provider {provider!r}")
 
 

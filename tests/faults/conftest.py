@@ -115,7 +115,7 @@ def worker_config(**overrides):
 @pytest.fixture
 async def inprocess_worker(connection_manager):
     """An in-process FeedWorker (mock feed, BTC), stopped after the test."""
-    from portfolio.worker import FeedWorker
+    from portfolio.live.worker import FeedWorker
 
     stop = asyncio.Event()
     running = []

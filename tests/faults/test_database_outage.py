@@ -12,6 +12,7 @@ from django.db import connection
 
 from portfolio import services
 from portfolio.models import Alert, AlertKind
+from streaming.events import EventType, StreamEvent
 from streaming.feeds.base import DataSource, PriceUpdate
 
 pytestmark = [
@@ -45,6 +46,18 @@ def _backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
+async def publish_price(worker, update: PriceUpdate) -> None:
+    """Put a chosen price on the worker's bus, as its PriceFeedManager does."""
+    await worker.bus.publish(
+        StreamEvent(
+            EventType.PRICE_UPDATE,
+            update.to_dict(),
+            update.timestamp,
+            source=update.source.value,
+        )
+    )
+
+
 def _eth(price: str) -> PriceUpdate:
     return PriceUpdate("ETH", Decimal(price), source=DataSource.MOCK)
 
@@ -56,7 +69,7 @@ async def _count(rule_id: int) -> int:
 async def test_crossing_during_db_outage_is_written_once_db_is_back(
     inprocess_worker, user, caplog
 ):
-    caplog.set_level(logging.WARNING, logger="portfolio.worker")
+    caplog.set_level(logging.WARNING, logger="portfolio.live.alert_jobs")
     rule = await sync_to_async(services.alert_rule_create)(
         owner=user,
         kind=AlertKind.PRICE_ABOVE,
@@ -68,7 +81,7 @@ async def test_crossing_during_db_outage_is_written_once_db_is_back(
     async with asyncio.timeout(10):  # the rule is loaded and evaluated below the line
         while not worker.engine._by_symbol.get("ETH"):
             await asyncio.sleep(0.05)
-        await worker._on_chosen(_eth("3000"))
+        await publish_price(worker, _eth("3000"))
         while worker.engine._by_symbol["ETH"][0].last_condition_met is not False:
             await asyncio.sleep(0.05)
 
@@ -83,7 +96,7 @@ async def test_crossing_during_db_outage_is_written_once_db_is_back(
         # The crossing happens while PostgreSQL refuses connections; the price
         # stays above the line as a live feed would keep reporting it.
         for _ in range(8):
-            await worker._on_chosen(_eth("5000"))
+            await publish_price(worker, _eth("5000"))
             await asyncio.sleep(0.25)
         assert worker.publisher.published > published, (
             "prices stopped during the outage"
@@ -95,17 +108,13 @@ async def test_crossing_during_db_outage_is_written_once_db_is_back(
 
     async with asyncio.timeout(15):
         while True:
-            await worker._on_chosen(_eth("5000"))
+            await publish_price(worker, _eth("5000"))
             if await _count(rule.pk) >= 1:
                 break
             await asyncio.sleep(0.25)
     await asyncio.sleep(1.0)  # more values above the line: still one alert
-    await worker._on_chosen(_eth("5001"))
+    await publish_price(worker, _eth("5001"))
     await asyncio.sleep(0.5)
     assert await _count(rule.pk) == 1
-    died = [
-        t.get_name()
-        for t in worker._tasks
-        if t.done() and t.get_name() != "worker-fallback"
-    ]  # that one is one-shot
+    died = [t.get_name() for t in worker.tasks if t.done()]
     assert not died, f"worker loops died: {died}"

@@ -12,7 +12,8 @@ from asgiref.sync import sync_to_async
 
 from portfolio import services
 from portfolio.models import Alert, AlertKind, PortfolioSnapshot
-from portfolio.worker import FeedWorker, WorkerConfig, parse_providers
+from portfolio.live.config import WorkerConfig, parse_providers
+from portfolio.live.worker import FeedWorker
 from streaming.feeds.base import PriceFeedProvider
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -203,7 +204,7 @@ async def test_offline_start_falls_back_to_mock(worker, ws_connect, unused_tcp_p
         comm, lambda f: f["type"] == "system_status" and f["data"]["mock_active"]
     )
     assert "SIMULATED" in status["data"]["message"]
-    assert w.mock is not None
+    assert w.feeds.simulation.active
     await comm.disconnect()
 
 
@@ -240,7 +241,7 @@ async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_conn
             timeout=15,
         )
         assert Decimal(live["data"]["prices"][0]["price"]) == Decimal("70000.01")
-        assert w.mock is None and w.mock_retired
+        assert not w.feeds.simulation.active and w.feeds.simulation.retired
         status = await receive_until(
             comm,
             lambda f: f["type"] == "system_status" and not f["data"]["mock_active"],
@@ -258,7 +259,7 @@ async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_conn
 
 
 def test_partial_totals_neither_alert_nor_snapshot():
-    from portfolio.worker import complete_total
+    from portfolio.live.portfolios import complete_total
 
     def summary(priced, unpriced, value="5"):
         return {

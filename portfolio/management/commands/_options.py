@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from portfolio.validators import SYMBOL_RE
-from portfolio.worker import WorkerConfig, parse_providers
+from portfolio.live.config import WorkerConfig, parse_providers
 
 
 def add_feed_arguments(parser: CommandParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portfolio.runner import run_worker
 
@@ -21,11 +21,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_feed_arguments(parser)
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            help="Serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics.",
+        )
 
     def handle(self, *args, **options) -> None:
         config = config_from_options(options)
+        port = options.get("metrics_port")
+        if port is not None and not 0 < port < 65536:
+            raise CommandError("--metrics-port must be between 1 and 65535.")
         self.stdout.write(
             "Starting feeds: " + ",".join(p.value for p in config.providers)
         )
-        asyncio.run(run_worker(config))
+        asyncio.run(run_worker(config, metrics_port=port))
         self.stdout.write("Feed worker stopped.")

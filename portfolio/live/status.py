@@ -1,0 +1,119 @@
+"""Job: what the feeds are doing, for the ``system`` room, the cache and /metrics.
+
+Subscribes to CONNECTION_STATUS (feed switches, provider and stream status,
+simulation on/off) and publishes a full status as SYSTEM_STATUS at once on
+each, and every ``interval`` otherwise. The same dict is stored in the cache
+for ``GET /api/streams/status/`` (read by every server process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.cache import cache
+
+from streaming.bus import StreamEventBus
+from streaming.events import EventType, StreamEvent
+from streaming.feeds.manager import PriceFeedManager
+from streaming.publisher import ConflatingPublisher
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["StatusJob", "STATUS_CACHE_KEY"]
+
+STATUS_CACHE_KEY = "streams-status"
+STATUS_TTL = 3600
+LOG_EVERY = 60.0
+
+
+class StatusJob:
+    """Builds the status dict and publishes it (SYSTEM_STATUS) and caches it."""
+
+    def __init__(
+        self,
+        bus: StreamEventBus,
+        feeds: PriceFeedManager,
+        publisher: ConflatingPublisher,
+        *,
+        interval: float,
+    ) -> None:
+        self.bus = bus
+        self.feeds = feeds
+        self.publisher = publisher
+        self.interval = interval
+        self._published_at_log = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def status(self) -> dict[str, Any]:
+        feeds = self.feeds
+        symbol_status = feeds.get_symbol_status()
+        simulation = feeds.simulation
+        return {
+            "providers": feeds.get_provider_status(),
+            "serving": {s: info.get("source") for s, info in symbol_status.items()},
+            "symbols": symbol_status,
+            "stale_symbols": feeds.get_stale_symbols(),
+            "unsupported": dict(feeds.unsupported),
+            "mock_active": bool(simulation and simulation.active),
+            "message": simulation.message if simulation else None,
+            "streams": feeds.stream_manager.streams_info(),
+            "bus": self.bus.get_bus_stats(),
+            "publisher": {
+                "offered": self.publisher.offered,
+                "published": self.publisher.published,
+                "conflated": self.publisher.replaced,
+                "batches": self.publisher.batches,
+            },
+            "updated_at": datetime.now(UTC).isoformat(),
+        }
+
+    def handle_connection_event(self, event: StreamEvent) -> None:
+        """Bus subscriber (CONNECTION_STATUS): tell everyone at once."""
+        logger.info("Feed event: %s", event.data)
+        task = asyncio.ensure_future(self.publish(event.data))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def publish(self, event: dict[str, Any] | None = None) -> None:
+        status = self.status()
+        if event is not None:
+            status["event"] = event
+        try:
+            await cache.aset(STATUS_CACHE_KEY, status, STATUS_TTL)
+        except Exception:  # noqa: BLE001 - cache (Redis) down: the room still hears
+            logger.warning("storing the status failed", exc_info=True)
+        self.bus.publish_nowait(
+            StreamEvent(EventType.SYSTEM_STATUS, status, source="status")
+        )
+
+    async def run(self) -> None:
+        last_log = time.monotonic()
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.publish()
+            if time.monotonic() - last_log >= LOG_EVERY:
+                self._log_minute()
+                last_log = time.monotonic()
+
+    def _log_minute(self) -> None:
+        published = self.publisher.published
+        providers = self.feeds.get_provider_status()
+        connected = [n for n, s in providers.items() if s.get("status") == "connected"]
+        simulation = self.feeds.simulation
+        logger.info(
+            "Last minute: %d price updates published; connected: %s%s",
+            published - self._published_at_log,
+            ",".join(connected) or "none",
+            " (SIMULATED prices active)" if simulation and simulation.active else "",
+        )
+        self._published_at_log = published
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,81 @@
+"""Bus → WebSocketServer: the last step of the live path inside one process.
+
+Prices reach the server through the conflating publisher (newest per symbol,
+batched); everything else the browsers see is relayed here as it comes:
+PORTFOLIO_UPDATE to its owner's room, ALERT_TRIGGERED to its owner's alerts
+room, SYSTEM_STATUS to the ``system`` room. The domain publishes those events
+to the bus and never calls the server itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from streaming import price_cache
+from streaming.events import EventHandler, EventType, StreamEvent
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ServerRelay", "PriceSink", "price_sink"]
+
+
+class Broadcaster(Protocol):
+    """The WebSocketServer methods the live path uses."""
+
+    async def broadcast_prices(self, prices: list[dict[str, Any]]) -> None: ...
+    async def broadcast_portfolio_update(self, data: dict[str, Any]) -> None: ...
+    async def send_alert(
+        self, data: dict[str, Any], room: str | None = None
+    ) -> None: ...
+    async def broadcast_system_status(self, data: dict[str, Any]) -> None: ...
+
+
+PriceSink = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+def price_sink(server: Broadcaster) -> PriceSink:
+    """Where the conflating publisher's batches go: the price cache, then browsers.
+
+    The cache first, so a page rendered right after a frame never shows an
+    older price than the frame did.
+    """
+
+    async def publish(batch: list[dict[str, Any]]) -> None:
+        await price_cache.astore_prices({p["symbol"]: p for p in batch})
+        await server.broadcast_prices(batch)
+
+    return publish
+
+
+class ServerRelay(EventHandler):
+    """Forwards the domain's events to the server; a failure is logged, not fatal."""
+
+    def __init__(self, server: Broadcaster) -> None:
+        self.server = server
+        self.relayed = 0
+        self.failed = 0
+
+    def get_supported_event_types(self) -> set[EventType]:
+        return {
+            EventType.PORTFOLIO_UPDATE,
+            EventType.ALERT_TRIGGERED,
+            EventType.SYSTEM_STATUS,
+        }
+
+    async def handle_event(self, event: StreamEvent) -> bool:
+        kind = event.event_type
+        try:
+            if kind is EventType.PORTFOLIO_UPDATE:
+                await self.server.broadcast_portfolio_update(event.data)
+            elif kind is EventType.ALERT_TRIGGERED:
+                await self.server.send_alert(event.data)
+            else:
+                await self.server.broadcast_system_status(event.data)
+        except Exception:  # noqa: BLE001 - layer down: alerts are stored, retried
+            self.failed += 1
+            logger.warning("relaying %s failed", kind.value, exc_info=True)
+            return False
+        self.relayed += 1
+        return True
