@@ -9,5 +9,6 @@ from __future__ import annotations
 from devtools.base import START_PRICES, FakeExchange
 from devtools.binance import FakeBinance
 from devtools.coinbase import FakeCoinbase
+from devtools.kraken import FakeKraken
 
-__all__ = ["START_PRICES", "FakeBinance", "FakeCoinbase", "FakeExchange"]
+__all__ = ["START_PRICES", "FakeBinance", "FakeCoinbase", "FakeExchange", "FakeKraken"]

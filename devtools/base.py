@@ -123,7 +123,7 @@ class FakeExchange:
             close_timeout=1.0,
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        logger.info("%s listening on %s", self.name, self.url)
+        logger.info("%s listening on %s", self.name, self.endpoint)
 
     async def stop(self) -> None:
         """Kill the server like a crashed process; ``start()`` reuses the port."""
@@ -155,6 +155,11 @@ class FakeExchange:
     def url(self) -> str:
         """Base URL of the server, e.g. ``ws://127.0.0.1:9443``."""
         return f"ws://{self.host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """The URL a feed connects to (the exchange's path, where it has one)."""
+        return self.url
 
     @property
     def clients(self) -> int:
@@ -212,8 +217,7 @@ class FakeExchange:
                     await self.emit(symbol, price=price)
             await asyncio.sleep(1.0 / rate_hz)
 
-    @staticmethod
-    def start_price(symbol: str) -> Decimal:
+    def start_price(self, symbol: str) -> Decimal:
         """Where a symbol's prices start: a plausible level, or 100 if unknown."""
         return START_PRICES.get(symbol, Decimal("100.00"))
 

@@ -24,6 +24,7 @@ import sys
 from devtools.base import START_PRICES, FakeExchange
 from devtools.binance import FakeBinance
 from devtools.coinbase import FakeCoinbase
+from devtools.kraken import FakeKraken
 
 __all__ = ["EXCHANGES", "build", "main", "parse_args"]
 
@@ -31,6 +32,8 @@ __all__ = ["EXCHANGES", "build", "main", "parse_args"]
 EXCHANGES: dict[str, tuple[type[FakeExchange], str]] = {
     "binance": (FakeBinance, "BINANCE_WS_URL"),
     "coinbase": (FakeCoinbase, "COINBASE_WS_URL"),
+    # No Kraken feed in the app yet; the name is the one its feed is to read.
+    "kraken": (FakeKraken, "KRAKEN_WS_URL"),
 }
 _SYMBOL = re.compile(r"[A-Z0-9]{1,20}")
 
@@ -104,7 +107,9 @@ async def _run(args: argparse.Namespace) -> None:
         if args.rate > 0:
             fake.start_ticking(args.symbol_list, args.rate)
         _, setting = EXCHANGES[args.exchange]
-        print(f"{fake.name} on {fake.url}  ({setting}={fake.url})", flush=True)
+        print(
+            f"{fake.name} on {fake.endpoint}  ({setting}={fake.endpoint})", flush=True
+        )
         if fake.control is not None:
             print(f"control on {fake.url}/control", flush=True)
         await asyncio.Event().wait()  # until Ctrl-C or SIGTERM ends the process

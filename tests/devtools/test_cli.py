@@ -37,7 +37,7 @@ async def running(*args: str) -> AsyncIterator[str]:
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 15)
-        match = re.search(r"on (ws://127\.0\.0\.1:\d+)", line.decode())
+        match = re.search(r"on (ws://127\.0\.0\.1:\d+\S*)", line.decode())
         assert match, line
         yield match.group(1)
     finally:
@@ -49,7 +49,7 @@ async def running(*args: str) -> AsyncIterator[str]:
 def test_help_lists_every_exchange_and_exits_zero():
     result = run_cli("--help")
     assert result.returncode == 0
-    for word in ("--exchange", "binance", "coinbase", "--port", "--control"):
+    for word in ("--exchange", "binance", "coinbase", "kraken", "--port", "--control"):
         assert word in result.stdout
 
 
@@ -123,10 +123,24 @@ async def test_coinbase_demo_answers_a_subscribe_and_ticks():
     assert ticker["type"] == "ticker" and ticker["product_id"] == "ETH-USD"
 
 
+async def test_kraken_demo_serves_v2_and_ticks_exact_numbers():
+    args = ("--exchange", "kraken", "--symbols", "BTC", "--rate", "20")
+    async with running(*args) as url:
+        assert url.endswith("/v2")
+        async with connect(url) as ws:
+            status = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            sub = {"channel": "ticker", "symbol": ["BTC/USD"], "snapshot": False}
+            await ws.send(json.dumps({"method": "subscribe", "params": sub}))
+            ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            raw = await asyncio.wait_for(ws.recv(), 5)
+    assert status["channel"] == "status" and ack["success"] is True
+    assert re.search(r'"last":\d+\.\d{12},', raw), raw
+
+
 async def test_bench_mode_is_silent_until_ticked_on_control():
     args = ("--exchange", "binance", "--symbols", "BTC,TRX", "--rate", "0", "--control")
     async with running(*args) as url:
-        port = int(url.rsplit(":", 1)[1])
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
         async with connect(f"{url}/stream?streams=trxusdt@ticker") as ws:
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(ws.recv(), 0.3)
