@@ -19,7 +19,6 @@ import threading
 import time
 from pathlib import Path
 
-from bench import bench_fake_exchange
 from bench.common import (
     HOST,
     PY,
@@ -28,11 +27,13 @@ from bench.common import (
     Procs,
     base_env,
     dump,
+    fake_exchange_cmd,
     free_port,
     migrate,
     percentile,
     wait_port,
 )
+from devtools import control
 
 EXTRA = [
     "AAVE",
@@ -173,7 +174,7 @@ def main(seconds: float, logdir: Path) -> dict:
         fake_port = free_port()
         fp = procs.start(
             "fake-exchange",
-            [PY, "-m", "bench.bench_fake_exchange", "--port", str(fake_port)],
+            fake_exchange_cmd(fake_port),
             base_env(),
         )
         wait_port(fake_port, proc=fp)
@@ -220,7 +221,7 @@ def main(seconds: float, logdir: Path) -> dict:
         def tick() -> None:
             try:
                 asyncio.run(
-                    bench_fake_exchange.command(
+                    control.command(
                         fake_port,
                         {"cmd": "tick", "rate": 1, "count": int(seconds * 2 + 15)},
                         600,

@@ -39,6 +39,28 @@ SYMBOLS = [
 ]
 
 
+def fake_exchange_cmd(port: int) -> list[str]:
+    """The devtools fake Binance, silent until ticked on ``/control``.
+
+    It lists and answers for every bench symbol (SUBSCRIBE, LIST_SUBSCRIPTIONS),
+    and each tick carries ``E`` = send time and ``v`` = per-symbol sequence.
+    """
+    return [
+        PY,
+        "-m",
+        "devtools.fake_exchange",
+        "--exchange",
+        "binance",
+        "--port",
+        str(port),
+        "--symbols",
+        ",".join(SYMBOLS),
+        "--rate",
+        "0",
+        "--control",
+    ]
+
+
 def raise_nofile() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = hard if hard != resource.RLIM_INFINITY else 65536

@@ -28,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import bench_fake_exchange
 from bench.common import (
     HOST,
     PY,
@@ -37,12 +36,14 @@ from bench.common import (
     base_env,
     cpu_seconds,
     dump,
+    fake_exchange_cmd,
     free_port,
     migrate,
     pyspy_start,
     summarise_collapsed,
     wait_port,
 )
+from devtools import control
 
 P99_LIMIT_MS = 100.0
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "11"))
@@ -200,7 +201,7 @@ def run_scenario(
             fake_port = free_port()
             fp = procs.start(
                 "fake-exchange",
-                [PY, "-m", "bench.bench_fake_exchange", "--port", str(fake_port)],
+                fake_exchange_cmd(fake_port),
                 base_env(),
             )
             wait_port(fake_port, proc=fp)
@@ -227,7 +228,7 @@ def run_scenario(
                         out = logdir / f"{kind}-{n}" / f"pyspy-{pid}-{rate:g}.txt"
                         spies.append((pid, out, pyspy_start(pid, seconds, out)))
                 fake = asyncio.run(
-                    bench_fake_exchange.command(
+                    control.command(
                         fake_port,
                         {"cmd": "tick", "rate": rate, "count": count},
                         seconds * 10 + 60,

@@ -270,7 +270,7 @@ def write_report(res: dict, path: Path) -> None:
         "python -m bench.soak --minutes 10 --rate 10 -n 200",
         "```",
         "",
-        "How the fan-out is measured: the bench fake exchange (`bench/bench_fake_exchange.py`) "
+        "How the fan-out is measured: the fake Binance (`devtools/`, `--control` mode) "
         "sends Binance combined-stream `24hrTicker` frames for 20 symbols, round-robin at a "
         "controlled rate, with `E` = send time (ms) and a per-symbol sequence in `v`; one "
         "separate load-generator process (`bench/loadgen.py`, websockets client, no "

@@ -14,7 +14,6 @@ import threading
 import time
 from pathlib import Path
 
-from bench import bench_fake_exchange
 from bench.common import (
     HOST,
     PY,
@@ -22,12 +21,14 @@ from bench.common import (
     Procs,
     base_env,
     dump,
+    fake_exchange_cmd,
     free_port,
     migrate,
     rss_mb,
     wait_port,
 )
 from bench.fanout import LoadGen
+from devtools import control
 
 
 def slope(points: list[tuple[float, float]]) -> float | None:
@@ -53,7 +54,7 @@ def main(
         fake_port = free_port()
         fp = procs.start(
             "fake-exchange",
-            [PY, "-m", "bench.bench_fake_exchange", "--port", str(fake_port)],
+            fake_exchange_cmd(fake_port),
             base_env(),
         )
         wait_port(fake_port, proc=fp)
@@ -90,7 +91,7 @@ def main(
         def tick() -> None:
             try:
                 asyncio.run(
-                    bench_fake_exchange.command(
+                    control.command(
                         fake_port,
                         {"cmd": "tick", "rate": rate, "count": int(rate * seconds)},
                         seconds + 120,

@@ -209,7 +209,7 @@ async def test_offline_start_falls_back_to_mock(worker, ws_connect, unused_tcp_p
 
 
 async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_connect):
-    from streaming.testing import FakeBinance
+    from devtools import FakeBinance
 
     fake = FakeBinance(["BTC"])
     await fake.start()

@@ -11,9 +11,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from devtools import FakeBinance
 from streaming.feeds.base import DataSource, PriceUpdate
 from streaming.feeds.binance import BinancePriceFeed, stream_url
-from streaming.testing import FakeBinance
 
 from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until
 

@@ -11,9 +11,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from devtools import FakeCoinbase
 from streaming.feeds.base import DataSource, PriceUpdate
 from streaming.feeds.coinbase import CoinbasePriceFeed
-from streaming.testing import FakeCoinbase
 
 from .conftest import load_fixture
 from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until

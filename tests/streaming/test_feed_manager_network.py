@@ -6,11 +6,11 @@ import time
 
 import pytest
 
+from devtools import FakeBinance, FakeCoinbase
 from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
 from streaming.feeds.binance import BinancePriceFeed
 from streaming.feeds.coinbase import CoinbasePriceFeed
 from streaming.feeds.manager import PriceFeedManager, default_feed_factory
-from streaming.testing import FakeBinance, FakeCoinbase
 
 from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until
 

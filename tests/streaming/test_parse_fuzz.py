@@ -225,7 +225,7 @@ def test_huge_and_special_values_are_counted_not_crashing(make_runner, request):
 
 async def test_garbage_over_the_wire_feed_keeps_running():
     """Raw garbage through a real socket (FakeBinance), then a real price."""
-    from streaming.testing import FakeBinance
+    from devtools import FakeBinance
 
     from .netutil import FAST, wait_until
 

@@ -1,4 +1,12 @@
-"""FakeBinance: spot market streams with method frames, limits and ``24hrTicker``."""
+"""FakeBinance: spot market streams with method frames, limits and ``24hrTicker``.
+
+Speaks ``wss://stream.binance.com:9443``: combined ``/stream?streams=a/b`` and raw
+``/ws/<stream>`` endpoints, ``SUBSCRIBE``/``UNSUBSCRIBE``/``LIST_SUBSCRIPTIONS``
+answered as documented (``{"result": null, "id": 1}``), 5 incoming messages a
+second before a disconnect, and ``serverShutdown`` before maintenance. Built with
+``control_symbols`` it also serves ``/control`` for benchmarks (see
+``devtools.control``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
-from streaming.testing.base import EIGHT, FakeExchange, _Book, _Client
+from devtools.base import EIGHT, FakeExchange, _Book, _Client
 
 __all__ = ["FakeBinance"]
 
@@ -182,10 +190,12 @@ class FakeBinance(FakeExchange):
             book.open = open_price
         data = self.ticker_data(symbol, book)
         stream = f"{symbol.lower()}usdt@ticker"
+        # Encoded once per shape, not per socket: benchmarks fan out at high rates.
+        combined = self.encode({"stream": stream, "data": data})
+        raw = self.encode(data)
         for client in list(self._clients):
             if stream in client.streams:
-                frame = {"stream": stream, "data": data} if client.combined else data
-                await self._send(client, frame)
+                await self._send_text(client, combined if client.combined else raw)
         return data
 
     async def server_shutdown(self, close_after: float | None = None) -> None:

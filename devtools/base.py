@@ -1,4 +1,9 @@
-"""Shared lifecycle of the fake exchanges: fixed port, drop, silence, ticking."""
+"""Shared lifecycle of the fake exchanges: fixed port, drop, silence, ticking.
+
+Each exchange module (``binance``, ``coinbase``, ``kraken``) adds only its wire
+protocol on top, so every fake gets the same test knobs and the same bounded
+shutdown.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,9 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-__all__ = ["FakeExchange", "START_PRICES", "EIGHT"]
+from devtools.control import CONTROL_PATH, TickControl
+
+__all__ = ["FakeExchange", "START_PRICES", "EIGHT", "HOST"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +43,8 @@ START_PRICES: dict[str, Decimal] = {
     "BNB": Decimal("580.40"),
 }
 EIGHT = Decimal("0.00000001")
+#: The fakes never listen beyond loopback: they are for tests, demos and benches.
+HOST = "127.0.0.1"
 
 
 @dataclass(eq=False)
@@ -72,21 +81,28 @@ class FakeExchange:
         self,
         symbols: list[str] | None = None,
         *,
-        host: str = "127.0.0.1",
         port: int = 0,
         ping_interval: float | None = None,
         seed: int | None = None,
+        control_symbols: list[str] | None = None,
+        compression: str | None = "deflate",
     ) -> None:
         #: Base assets the exchange lists (others are "unknown" symbols).
         self.listed: set[str] = set(symbols or START_PRICES)
-        self.host = host
+        self.host = HOST
         self.port = port
         self.ping_interval = ping_interval
+        self.compression = compression
+        #: ``/control`` endpoint for benchmarks, ticking these symbols on command.
+        self.control = (
+            TickControl(self, control_symbols) if control_symbols is not None else None
+        )
         self.random = random.Random(seed)
         self.received: list[Any] = []
         self.connections_total = 0
         self.disconnected_for_rate = 0
         self._clients: list[_Client] = []
+        self._control_sockets: set[ServerConnection] = set()
         self._books: dict[str, _Book] = {}
         self._server: Server | None = None
         self._silent = False
@@ -103,16 +119,19 @@ class FakeExchange:
             self.port,
             process_request=self._process_request,
             ping_interval=self.ping_interval,
+            compression=self.compression,
             close_timeout=1.0,
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        logger.info("%s listening on %s", self.name, self.url)
+        logger.info("%s listening on %s", self.name, self.endpoint)
 
     async def stop(self) -> None:
         """Kill the server like a crashed process; ``start()`` reuses the port."""
         server, self._server = self._server, None
         if server is None:
             return
+        for ws in list(self._control_sockets):
+            ws.transport.abort()
         await self.drop()
         server.close(close_connections=False)
         await server.wait_closed()
@@ -136,6 +155,11 @@ class FakeExchange:
     def url(self) -> str:
         """Base URL of the server, e.g. ``ws://127.0.0.1:9443``."""
         return f"ws://{self.host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """The URL a feed connects to (the exchange's path, where it has one)."""
+        return self.url
 
     @property
     def clients(self) -> int:
@@ -182,19 +206,25 @@ class FakeExchange:
             self._ticker.cancel()
 
     async def _tick(self, symbols: list[str], rate_hz: float) -> None:
+        # Runs until stop_ticking()/close() cancels it; each round is one sleep.
         while True:
             for symbol in symbols:
                 book = self._book(symbol)
-                step = Decimal(str(round(self.random.gauss(0, 0.0005), 6)))
+                # Integer steps keep the walk in Decimal: +-0.05 % per tick.
+                step = Decimal(self.random.randint(-500, 500)) / 1_000_000
                 price = (book.last * (1 + step)).quantize(book.last)
                 if price > 0:
                     await self.emit(symbol, price=price)
             await asyncio.sleep(1.0 / rate_hz)
 
+    def start_price(self, symbol: str) -> Decimal:
+        """Where a symbol's prices start: a plausible level, or 100 if unknown."""
+        return START_PRICES.get(symbol, Decimal("100.00"))
+
     def _book(self, symbol: str, price: Decimal | None = None) -> _Book:
         book = self._books.get(symbol)
         if book is None:
-            start = price or START_PRICES.get(symbol, Decimal("100.00"))
+            start = price or self.start_price(symbol)
             book = _Book(open=start, last=start, high=start, low=start)
             self._books[symbol] = book
         return book
@@ -224,6 +254,8 @@ class FakeExchange:
         self, ws: ServerConnection, request: Request
     ) -> Response | None:
         path = urlsplit(request.path).path
+        if path == CONTROL_PATH and self.control is not None:
+            return None
         if not self._path_ok(path):
             return ws.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
         return None
@@ -233,6 +265,9 @@ class FakeExchange:
 
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
+        if self.control is not None and ws.request.path == CONTROL_PATH:
+            await self._handle_control(self.control, ws)
+            return
         client = self._new_client(ws, ws.request.path)
         self._clients.append(client)
         self.connections_total += 1
@@ -245,14 +280,34 @@ class FakeExchange:
         finally:
             self._clients.remove(client)
 
+    async def _handle_control(self, control: TickControl, ws: ServerConnection) -> None:
+        # Kept apart from _clients: a benchmark's control socket is not a
+        # market-data subscriber and must not show in clients or drop().
+        self._control_sockets.add(ws)
+        try:
+            await control.serve(ws)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._control_sockets.discard(ws)
+
     def _new_client(self, ws: ServerConnection, path: str) -> _Client:
         return _Client(ws, path)
 
     async def _serve(self, client: _Client) -> None:
         raise NotImplementedError
 
-    async def _send(self, client: _Client, frame: dict[str, Any]) -> None:
+    @staticmethod
+    def encode(frame: Any) -> str:
+        """Compact JSON like the exchanges send; amounts are already strings."""
+        return json.dumps(frame, default=str, separators=(",", ":"))
+
+    async def _send(self, client: _Client, frame: Any) -> None:
+        await self._send_text(client, self.encode(frame))
+
+    async def _send_text(self, client: _Client, text: str) -> None:
+        """Send an encoded frame; a fan-out encodes once and calls this per socket."""
         if self._silent:
             return
         with contextlib.suppress(ConnectionClosed):
-            await client.ws.send(json.dumps(frame, default=str, separators=(",", ":")))
+            await client.ws.send(text)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from streaming.testing.base import EIGHT, FakeExchange, _Book, _Client
+from devtools.base import EIGHT, FakeExchange, _Book, _Client
 
 __all__ = ["FakeCoinbase"]
 
@@ -212,6 +212,7 @@ class FakeCoinbase(FakeExchange):
         return frame
 
     async def _broadcast(self, product: str, frame: dict[str, Any]) -> None:
+        text = self.encode(frame)  # once, not per socket
         for client in list(self._clients):
             if product in client.channels.get("ticker", []):
-                await self._send(client, frame)
+                await self._send_text(client, text)
