@@ -33,6 +33,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        # Named because axes' backend is listed too: it only refuses, never
+        # authenticates, so the session must record the model backend.
+        login(request, user, backend="portfolio.login_lockout.ResettingModelBackend")
         return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "registration/signup.html", {"form": form})

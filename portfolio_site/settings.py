@@ -7,6 +7,7 @@ layer, local-memory cache. Scale-out: DATABASE_URL (PostgreSQL) and REDIS_URL
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "rest_framework",
     "rest_framework.authtoken",
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a locked-out login page into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portfolio_site.urls"
@@ -161,15 +165,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes; the counting rules are in portfolio/login_lockout.py).
 # Every authenticate() (admin, dashboard login, API basic auth, token endpoint)
-# goes through the rate-limited backend: N failures per username or per client
-# IP lock that username/IP out for LOGIN_LOCKOUT_SECONDS (portfolio/auth_backends.py).
-AUTHENTICATION_BACKENDS = ["portfolio.auth_backends.RateLimitedModelBackend"]
-LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
+# first asks axes' backend: after LOGIN_MAX_FAILURES failures per username (from
+# any address) or LOGIN_MAX_FAILURES_PER_IP per client IP, that username/IP is
+# refused for LOGIN_LOCKOUT_SECONDS, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    # ModelBackend that clears the username's count on success (any path).
+    "portfolio.login_lockout.ResettingModelBackend",
+]
+# The cache (Redis in scale-out) so every process shares the counts.
+AXES_HANDLER = "portfolio.login_lockout.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_FAILURE_LIMIT = env.int("LOGIN_MAX_FAILURES", default=5)  # per username
+# Axes has one limit; our handler applies this one to the IP's count.
 LOGIN_MAX_FAILURES_PER_IP = env.int(
-    "LOGIN_MAX_FAILURES_PER_IP", default=LOGIN_MAX_FAILURES
+    "LOGIN_MAX_FAILURES_PER_IP", default=AXES_FAILURE_LIMIT
 )
-LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=300))
+# A refused attempt during a lockout does not stretch it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Off: axes would clear the IP's count too on login(); our backend clears the
+# username's count on every successful authenticate() instead.
+AXES_RESET_ON_SUCCESS = False
+# REMOTE_ADDR only: X-Forwarded-For is client-controlled and would let an
+# attacker pick a fresh IP per guess. (Without django-ipware installed axes
+# reads REMOTE_ADDR; this keeps it so if ipware ever is.)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The cache handler keeps no database records: nothing for the admin to show.
+AXES_ENABLE_ADMIN = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

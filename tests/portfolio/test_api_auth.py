@@ -7,6 +7,7 @@ import base64
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
@@ -14,6 +15,14 @@ from rest_framework.throttling import AnonRateThrottle
 pytestmark = pytest.mark.django_db
 
 TOKEN_URL = "/api/auth/token/"
+
+
+def session_login(client: APIClient) -> bool:
+    # Client.login() calls authenticate() without a request, which axes'
+    # backend refuses (it could not count the client's address).
+    return client.login(
+        request=HttpRequest(), username="alice", password="pw-alice-123"
+    )
 
 
 def basic(username, password):
@@ -71,7 +80,7 @@ def test_revoke_anonymous_refused(anon):
 
 def test_session_auth_enforces_csrf_on_writes(user):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="alice", password="pw-alice-123")
+    assert session_login(client)
     assert client.get("/api/holdings/").status_code == 200  # reads need no token
     resp = client.post(
         "/api/holdings/", {"symbol": "BTC", "amount": "1"}, format="json"
@@ -83,7 +92,7 @@ def test_session_auth_enforces_csrf_on_writes(user):
 
 def test_session_auth_with_csrf_token_can_write(user):
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="alice", password="pw-alice-123")
+    assert session_login(client)
     client.get("/admin/login/")  # any page that sets the CSRF cookie
     csrf = client.cookies["csrftoken"].value
     resp = client.post(

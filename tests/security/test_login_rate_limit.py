@@ -1,23 +1,24 @@
-"""Brute force is locked out on every login path (portfolio/auth_backends.py)."""
+"""Brute force is locked out on every login path (django-axes; login_lockout.py)."""
 
 from __future__ import annotations
 
 import base64
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
+from axes.utils import reset
 from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
-
-from portfolio.auth_backends import reset_login_failures
 
 from .conftest import fresh_ip
 
 pytestmark = pytest.mark.django_db
 TOKEN_URL = "/api/auth/token/"
 PASSWORD = "right-horse-battery-42"
+LOCKED_PAGE = "Too many failed logins"
 
 
 @pytest.fixture
@@ -27,11 +28,16 @@ def victim(fast_hasher):
         username=name, password=PASSWORD, is_staff=True
     )
     yield user
-    reset_login_failures(username=name)
+    reset(username=name)
 
 
-def token_login(username, password, ip):
-    return APIClient(REMOTE_ADDR=ip).post(
+@pytest.fixture
+def limit(settings) -> int:
+    return settings.AXES_FAILURE_LIMIT
+
+
+def token_login(username, password, ip, **extra):
+    return APIClient(REMOTE_ADDR=ip, **extra).post(
         TOKEN_URL, {"username": username, "password": password}, format="json"
     )
 
@@ -41,72 +47,151 @@ def basic(username, password):
     return {"HTTP_AUTHORIZATION": f"Basic {raw}"}
 
 
-def test_settings_wire_the_backend(settings):
+def assert_locked_json(response):
+    """A locked-out API client gets a clear JSON 429, never a token or a page."""
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert "token" not in body
+    assert "Too many failed logins" in body["detail"]
+    assert int(response["Retry-After"]) > 0
+
+
+def test_settings_wire_axes(settings):
     assert settings.AUTHENTICATION_BACKENDS == [
-        "portfolio.auth_backends.RateLimitedModelBackend"
+        "axes.backends.AxesStandaloneBackend",
+        "portfolio.login_lockout.ResettingModelBackend",
     ]
-    assert settings.LOGIN_MAX_FAILURES == 5 and settings.LOGIN_LOCKOUT_SECONDS == 300
+    assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+    assert settings.AXES_HANDLER == "portfolio.login_lockout.LoginLockoutHandler"
+    assert settings.AXES_LOCKOUT_PARAMETERS == ["username", "ip_address"]
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.LOGIN_MAX_FAILURES_PER_IP == 5
+    assert settings.AXES_COOLOFF_TIME == timedelta(seconds=300)
+    # Axes' own reset on success would clear the IP's count too.
+    assert settings.AXES_RESET_ON_SUCCESS is False
+    assert settings.AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT is False
 
 
-def test_token_endpoint_locks_username_after_n_failures(victim, settings):
-    for _ in range(settings.LOGIN_MAX_FAILURES):
+def test_token_endpoint_locks_username_after_n_failures(victim, limit):
+    for _ in range(limit - 1):
         # From a different address each time: the per-username count still adds up.
         assert token_login(victim.username, "wrong", fresh_ip()).status_code == 400
-    locked = token_login(victim.username, PASSWORD, fresh_ip())
-    assert locked.status_code == 400  # the right password is refused while locked
-    assert "token" not in locked.json()
+    # The failure that reaches the limit is already answered as a lockout.
+    assert_locked_json(token_login(victim.username, "wrong", fresh_ip()))
+    # The right password is refused while locked.
+    assert_locked_json(token_login(victim.username, PASSWORD, fresh_ip()))
 
 
-def test_success_before_the_limit_resets_the_username_count(victim, settings):
+def test_success_before_the_limit_resets_the_username_count(victim, limit):
     # (The per-IP count is not reset by a success: an attacker's own account
-    # must not wipe their address's record.)
+    # must not wipe their address's record; see the test below.)
     for _ in range(2):
         ip = fresh_ip()
-        for _ in range(settings.LOGIN_MAX_FAILURES - 1):
+        for _ in range(limit - 1):
             assert token_login(victim.username, "wrong", ip).status_code == 400
         assert token_login(victim.username, PASSWORD, ip).status_code in (200, 201)
 
 
-def test_one_ip_spraying_many_usernames_is_locked(victim, settings):
+def test_success_does_not_reset_the_ip_count(victim, limit):
     ip = fresh_ip()
-    for n in range(settings.LOGIN_MAX_FAILURES):
+    for n in range(limit - 1):
         assert token_login(f"nobody-{n}", "guess", ip).status_code == 400
-    assert token_login(victim.username, PASSWORD, ip).status_code == 400
+    assert token_login(victim.username, PASSWORD, ip).status_code in (200, 201)
+    assert_locked_json(token_login("nobody-last", "guess", ip))
+    reset(ip=ip)
+
+
+def test_one_ip_spraying_many_usernames_is_locked(victim, limit):
+    ip = fresh_ip()
+    for n in range(limit - 1):
+        assert token_login(f"nobody-{n}", "guess", ip).status_code == 400
+    assert_locked_json(token_login(f"nobody-{limit}", "guess", ip))
+    assert_locked_json(token_login(victim.username, PASSWORD, ip))
     # Another address with the right password still gets in.
     assert token_login(victim.username, PASSWORD, fresh_ip()).status_code in (200, 201)
-    reset_login_failures(ip=ip)
+    reset(ip=ip)
 
 
-def test_basic_auth_is_limited(victim, settings):
-    for _ in range(settings.LOGIN_MAX_FAILURES):
+def test_per_ip_limit_is_its_own(victim, settings):
+    settings.LOGIN_MAX_FAILURES_PER_IP = settings.AXES_FAILURE_LIMIT + 3
+    ip = fresh_ip()
+    for n in range(settings.LOGIN_MAX_FAILURES_PER_IP - 1):
+        assert token_login(f"nobody-{n}", "guess", ip).status_code == 400
+    assert_locked_json(token_login("nobody-last", "guess", ip))
+    reset(ip=ip)
+
+
+def test_x_forwarded_for_does_not_give_a_fresh_ip(limit):
+    ip = fresh_ip()
+    for n in range(limit - 1):
+        forged = {"HTTP_X_FORWARDED_FOR": fresh_ip()}
+        assert token_login(f"nobody-{n}", "guess", ip, **forged).status_code == 400
+    forged = {"HTTP_X_FORWARDED_FOR": fresh_ip()}
+    assert_locked_json(token_login("nobody-last", "guess", ip, **forged))
+    reset(ip=ip)
+
+
+def test_a_username_cannot_lock_out_an_address(victim, limit):
+    # Axes' stock cache handler keys the username and the IP by the bare value:
+    # failing as the *username* "10.x.y.z" would lock out that address.
+    target = fresh_ip()
+    for _ in range(limit):
+        token_login(target, "guess", fresh_ip())
+    assert token_login(victim.username, PASSWORD, target).status_code in (200, 201)
+    reset(username=target)
+
+
+def test_basic_auth_is_limited(victim, limit):
+    for n in range(limit):
         resp = APIClient(REMOTE_ADDR=fresh_ip()).post(
             TOKEN_URL, **basic(victim.username, "wrong")
         )
-        assert resp.status_code in (401, 403)
+        if n < limit - 1:
+            assert resp.status_code in (401, 403)
+        else:
+            assert_locked_json(resp)
     resp = APIClient(REMOTE_ADDR=fresh_ip()).post(
         TOKEN_URL, **basic(victim.username, PASSWORD)
     )
-    assert resp.status_code in (401, 403)
+    assert_locked_json(resp)
 
 
-def test_admin_login_is_limited(victim, settings):
+def test_admin_login_is_limited(victim, limit):
     client = Client(REMOTE_ADDR=fresh_ip())
-    for _ in range(settings.LOGIN_MAX_FAILURES):
+    for n in range(limit):
         resp = client.post(
             "/admin/login/", {"username": victim.username, "password": "x"}
         )
-        assert resp.status_code == 200 and "_auth_user_id" not in client.session
-    client.post("/admin/login/", {"username": victim.username, "password": PASSWORD})
+        assert "_auth_user_id" not in client.session
+        if n < limit - 1:
+            assert resp.status_code == 200
+        else:
+            assert resp.status_code == 429 and LOCKED_PAGE in resp.content.decode()
+    resp = client.post(
+        "/admin/login/", {"username": victim.username, "password": PASSWORD}
+    )
+    assert resp.status_code == 429 and LOCKED_PAGE in resp.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get("/admin/").status_code == 302
 
 
-def test_lockout_expires(victim, settings):
-    settings.LOGIN_LOCKOUT_SECONDS = 1
-    for _ in range(settings.LOGIN_MAX_FAILURES):
+def test_lockout_expires(victim, limit, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(seconds=1)
+    for _ in range(limit):
         token_login(victim.username, "wrong", fresh_ip())
-    assert token_login(victim.username, PASSWORD, fresh_ip()).status_code == 400
+    assert_locked_json(token_login(victim.username, PASSWORD, fresh_ip()))
     time.sleep(1.2)
+    assert token_login(victim.username, PASSWORD, fresh_ip()).status_code in (200, 201)
+
+
+def test_refused_attempts_do_not_stretch_the_lockout(victim, limit, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(seconds=1)
+    for _ in range(limit):
+        token_login(victim.username, "wrong", fresh_ip())
+    time.sleep(0.6)
+    assert_locked_json(token_login(victim.username, "wrong", fresh_ip()))
+    time.sleep(0.6)
     assert token_login(victim.username, PASSWORD, fresh_ip()).status_code in (200, 201)
 
 
@@ -114,18 +199,32 @@ def test_odd_usernames_do_not_break_the_counter(settings):
     for name in ("x" * 10_000, "\x00nul", "ünï 🚀", " "):
         resp = token_login(name, "pw", fresh_ip())
         assert resp.status_code == 400
+    # A lone surrogate: valid JSON, not encodable as UTF-8; still a clean 400.
+    resp = APIClient(REMOTE_ADDR=fresh_ip()).post(
+        TOKEN_URL,
+        '{"username": "\\ud800lone", "password": "pw"}',
+        content_type="application/json",
+    )
+    assert resp.status_code == 400
 
 
-def test_dashboard_login_page_locks_out_too(victim, settings):
+def test_dashboard_login_page_locks_out_too(victim, limit):
     ip = fresh_ip()
-    for _ in range(settings.LOGIN_MAX_FAILURES):
+    for n in range(limit):
         response = Client(REMOTE_ADDR=ip).post(
             "/login/", {"username": victim.username, "password": "wrong"}
         )
-        assert response.status_code == 200  # the form again, with an error
+        if n < limit - 1:
+            assert response.status_code == 200  # the form again, with an error
+        else:
+            assert response.status_code == 429
     client = Client(REMOTE_ADDR=fresh_ip())
     response = client.post(
         "/login/", {"username": victim.username, "password": PASSWORD}
     )
-    assert response.status_code == 200  # refused: still the login form
+    # Refused with a clear message, not the form's "wrong password" error.
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert LOCKED_PAGE in page and "Try again in 5 minutes" in page
     assert client.get("/").status_code == 302
+    reset(ip=ip)
