@@ -35,7 +35,7 @@ from streaming.feeds.manager import PriceFeedManager
 from streaming.feeds.mock import MockPriceFeed
 from streaming.feeds.symbols import is_supported
 from streaming.publisher import ConflatingPublisher
-from streaming.server import WebSocketServer
+from streaming.delivery.server import WebSocketServer
 
 from . import selectors
 from .alerts import AlertEngine
