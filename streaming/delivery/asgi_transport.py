@@ -8,6 +8,10 @@ The hub's hot path reaches past two public APIs, and only here:
   two lazy-object lookups per frame. At 1,000 sockets per broadcast that is
   measurable (bench/fanout.py), so frames are written to the wrapped ``send``
   (``InstanceSessionWrapper.real_send``).
+* **Close codes autobahn refuses.** daphne turns an ASGI ``websocket.close``
+  into autobahn's ``sendClose``, which accepts only 1000 and 3000-4999, so
+  1001 (going away), 1008 (policy) and 1009 (too big) raise instead of being
+  sent. Those are written with autobahn's ``sendCloseFrame`` instead.
 * **Unsent bytes of a slow reader.** Under daphne a consumer's ``send`` is
   ``functools.partial(server.handle_reply, protocol)``; ``protocol.transport``
   is a Twisted ``FileDescriptor`` whose write buffer (``dataBuffer``,
@@ -33,6 +37,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "Send",
     "abort",
+    "close_with_code",
     "frame_sender",
     "session_wrapper_skippable",
     "transport_of",
@@ -106,6 +111,36 @@ def transport_of(socket: Any) -> Any | None:
         if send is None:
             return None
     return None
+
+
+def _daphne_protocol(socket: Any) -> Any | None:
+    """daphne's protocol behind a consumer's ``base_send`` (see transport_of)."""
+    send = getattr(socket, "base_send", None)
+    for _ in range(_MAX_WRAPPERS):
+        args = getattr(send, "args", None)
+        if args:
+            return args[0]
+        send = getattr(getattr(send, "__self__", None), "real_send", None)
+        if send is None:
+            return None
+    return None
+
+
+def _autobahn_sendable(code: int) -> bool:
+    # The codes autobahn's public sendClose accepts (its own rule, mirrored).
+    return code == 1000 or 3000 <= code <= 4999
+
+
+async def close_with_code(socket: Any, code: int) -> None:
+    """Close an accepted socket with ``code``, even one autobahn's sendClose refuses."""
+    protocol = _daphne_protocol(socket)
+    frame_close = getattr(protocol, "sendCloseFrame", None)
+    open_state = getattr(protocol, "STATE_OPEN", None)
+    if _autobahn_sendable(code) or not callable(frame_close) or open_state is None:
+        await socket.base_send({"type": "websocket.close", "code": code})
+        return
+    if getattr(protocol, "state", None) == open_state:  # closing already: no-op
+        frame_close(code=code, isReply=False)
 
 
 def _buffer_readable(transport: Any) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from . import asgi_transport
 from .client_frames import (
     MAX_ROOMS_PER_CLIENT,
     ClientError,
@@ -156,6 +157,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
             MessageType.STATUS,
             {"event": f"{action}d", "rooms": rooms, "subscribed": subscribed},
         )
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None):
+        # Channels' close goes through daphne to autobahn, which refuses 1008
+        # and 1009; asgi_transport knows how to send them anyway.
+        if isinstance(code, int) and not isinstance(code, bool) and not reason:
+            await asgi_transport.close_with_code(self, code)
+        else:
+            await super().close(code, reason)
 
     async def reply(self, kind: MessageType, data: dict[str, Any]) -> None:
         """Send a frame addressed to this client only."""

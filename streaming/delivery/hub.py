@@ -239,7 +239,7 @@ class ConnectionManager:
     @staticmethod
     async def _close_socket(client: _Client, code: int) -> bool:
         try:
-            await client.socket.base_send({"type": "websocket.close", "code": code})
+            await asgi_transport.close_with_code(client.socket, code)
         except Exception:  # noqa: BLE001 - the socket may already be gone
             logger.debug("close of a gone socket failed", exc_info=True)
             return False

@@ -228,13 +228,13 @@ async def _publish_frames(frames: list[tuple[str, str]]) -> None:
 async def _close_clients() -> None:
     """On the server's loop: close every socket, wait for the handshakes, stop the hub.
 
-    A close is only written to the socket's buffer; stopping the reactor at once
-    would drop it and clients would see 1006 (abnormal) instead of 1001.
+    Waiting (bounded) lets each client answer the close before the reactor
+    stops, rather than having its connection cut mid-handshake.
     """
     hub = get_connection_manager()
     closed = await hub.close_all(GOING_AWAY)
     if not await hub.wait_closed(closed, HANDSHAKE_TIMEOUT):
         logger.info(
-            "Some clients did not answer the close within %.0f s.", HANDSHAKE_TIMEOUT
+            "Some clients did not answer the close in %.0f s.", HANDSHAKE_TIMEOUT
         )
     await hub.stop()
