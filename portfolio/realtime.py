@@ -11,9 +11,10 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from streaming.consumers import ClientError, register_action
-from streaming.messages import MessageType, WebSocketMessage
-from streaming.signals import client_connected
+from streaming.delivery.client_frames import ClientError
+from streaming.delivery.consumers import register_action
+from streaming.delivery.messages import MessageType, WebSocketMessage
+from streaming.delivery.signals import client_connected
 
 from . import selectors, services
 

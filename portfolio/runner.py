@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 
-from streaming.server import WebSocketServer
+from streaming.delivery.server import WebSocketServer
 
 from .live.config import WorkerConfig
 from .live.worker import FeedWorker
@@ -46,10 +46,14 @@ async def run_worker(config: WorkerConfig, metrics_port: int | None = None) -> N
 
 
 async def serve(host: str, port: int, config: WorkerConfig | None) -> None:
-    """The embedded mode: daphne and (unless ``config`` is None) the feeds, one process."""
+    """The embedded mode: daphne and (unless ``config`` is None) the feeds in one."""
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    server = WebSocketServer(host, port)
+    # Imported here: loading the ASGI app sets Django up and builds the routing,
+    # which only the serving process needs.
+    from portfolio_site.asgi import application
+
+    server = WebSocketServer(host, port, application=application)
     await server.start()
     print(f"Serving on http://{host}:{server.port}/ (Ctrl-C to stop)", flush=True)
     try:

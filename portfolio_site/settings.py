@@ -256,7 +256,7 @@ COINBASE_WS_URL = env.str(
 )
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # A client that reads nothing is disconnected once this many bytes wait unsent
-# in its socket buffer (streaming/presence.py); the others are not held up.
+# in its socket buffer (streaming/delivery/hub.py); the others are not held up.
 WS_MAX_CLIENT_BACKLOG_BYTES = env.int("WS_MAX_CLIENT_BACKLOG_BYTES", default=2**20)
 
 # Request bodies: the API's are a few hundred bytes; anything over this is a

@@ -1,4 +1,4 @@
-"""Generic real-time layer: exchange streams, price feeds, event bus, WebSocket delivery.
+"""Generic real-time layer: exchange streams, price feeds, event bus, delivery.
 
 This package knows nothing of portfolios. Public names of the streaming API
 specification are re-exported here lazily (PEP 562) so that importing the
@@ -38,10 +38,10 @@ _EXPORTS: dict[str, str] = {
     "CoinbasePriceFeed": "streaming.feeds.coinbase",
     "PriceFeedManager": "streaming.feeds.manager",
     # WebSocket delivery
-    "MessageType": "streaming.messages",
-    "WebSocketMessage": "streaming.messages",
-    "ConnectionManager": "streaming.presence",
-    "WebSocketServer": "streaming.server",
+    "MessageType": "streaming.delivery.messages",
+    "WebSocketMessage": "streaming.delivery.messages",
+    "ConnectionManager": "streaming.delivery.hub",
+    "WebSocketServer": "streaming.delivery.server",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .consumers import StreamConsumer
+from .delivery.consumers import StreamConsumer
 
 websocket_urlpatterns = [
     path("ws/stream/", StreamConsumer.as_asgi()),

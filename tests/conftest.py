@@ -39,17 +39,17 @@ def other_user(django_user_model):
 
 @pytest.fixture
 async def connection_manager():
-    """The process ConnectionManager, stopped after the test (counts start from zero)."""
+    """The process ConnectionManager, stopped after the test (counts from zero)."""
     from channels.layers import channel_layers
 
-    from streaming import presence
-    from streaming.presence import get_connection_manager
+    from streaming.delivery import hub
+    from streaming.delivery.hub import get_connection_manager
 
-    presence._manager = None  # a fresh manager per test: no state across loops
+    hub._manager = None  # a fresh manager per test: no state across loops
     # A fresh channel layer per test: channels_redis ties its receive state
     # to the event loop, and every async test has its own loop.
     channel_layers.backends.clear()
-    presence._manager = None
+    hub._manager = None
     manager = get_connection_manager()
     if settings.REDIS_URL:
         import redis.asyncio as aioredis
@@ -73,7 +73,7 @@ async def connection_manager():
             except TimeoutError:
                 pass  # a pool bound to a dead connection; dropped below
     channel_layers.backends.clear()
-    presence._manager = None
+    hub._manager = None
 
 
 @pytest.fixture

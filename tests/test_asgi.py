@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from portfolio_site.asgi import application
-from streaming.rooms import group_name
+from streaming.delivery.rooms import group_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -229,8 +229,8 @@ class StreamsStatusView(APIView):
         if status_dict is None:
             note = "No status stored: the feed worker is not running or has not "
             note += "reported yet."
-        from streaming.presence import get_connection_manager
-        from streaming.rooms import PRICES, SYSTEM
+        from streaming.delivery.hub import get_connection_manager
+        from streaming.delivery.rooms import PRICES, SYSTEM
 
         manager = get_connection_manager()
         connections = {

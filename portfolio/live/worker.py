@@ -24,6 +24,7 @@ from django.conf import settings
 
 from streaming import metrics
 from streaming.bus import StreamEventBus
+from streaming.delivery.server import WebSocketServer
 from streaming.events import EventFilter, EventType
 from streaming.feeds.base import BasePriceFeed
 from streaming.feeds.factory import default_feed_factory
@@ -32,7 +33,6 @@ from streaming.feeds.providers import PriceFeedProvider
 from streaming.manager import StreamManager
 from streaming.publisher import ConflatingPublisher
 from streaming.relay import Broadcaster, ServerRelay, price_sink
-from streaming.server import WebSocketServer
 
 from ..alerts import AlertEngine
 from .alert_jobs import AlertJob

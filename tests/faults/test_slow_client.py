@@ -13,7 +13,8 @@ import time
 import pytest
 from django.test import override_settings
 
-from streaming.presence import BACKLOG_CHECK_EVERY, ConnectionManager, unsent_bytes
+from streaming.delivery.asgi_transport import unsent_bytes
+from streaming.delivery.hub import BACKLOG_CHECK_EVERY, ConnectionManager
 
 from .conftest import finish, free_port, manage, next_price, open_client, wait_for_line
 
@@ -59,11 +60,12 @@ async def test_backlog_over_bound_aborts_only_that_client(settings):
     manager = ConnectionManager()
     manager._clients.clear()
     slow, fast = _Socket(), _Socket()
-    from streaming.presence import _Client, _transport_of
+    from streaming.delivery.asgi_transport import transport_of
+    from streaming.delivery.hub import _Client
 
     for name, sock in (("slow", slow), ("fast", fast)):
         client = _Client(
-            socket=sock, user_id=None, connected_at=None, transport=_transport_of(sock)
+            socket=sock, user_id=None, connected_at=None, transport=transport_of(sock)
         )
         manager._clients[name] = client
         manager._rooms.setdefault("prices", {})[name] = client
@@ -81,9 +83,9 @@ def test_other_transports_are_not_checked():
         async def base_send(self, message):
             pass
 
-    from streaming.presence import _transport_of
+    from streaming.delivery.asgi_transport import transport_of
 
-    assert _transport_of(Plain()) is None
+    assert transport_of(Plain()) is None
 
 
 @pytest.mark.real_only
@@ -94,7 +96,7 @@ async def test_slow_reader_is_cut_off_and_others_keep_prices():
     from channels_redis.core import RedisChannelLayer
     from django.conf import settings
 
-    from streaming.rooms import group_name
+    from streaming.delivery.rooms import group_name
 
     port = free_port()
     prefix = f"slowtest{os.getpid()}"
@@ -188,7 +190,7 @@ def _peek(proc) -> str:
 
 
 def test_transport_found_through_session_middleware_wrapper():
-    from streaming.presence import _transport_of
+    from streaming.delivery.asgi_transport import transport_of
 
     inner = _Socket()
 
@@ -201,4 +203,4 @@ def test_transport_found_through_session_middleware_wrapper():
     class Consumer:
         base_send = Wrapper().send
 
-    assert _transport_of(Consumer()) is inner.protocol.transport
+    assert transport_of(Consumer()) is inner.protocol.transport

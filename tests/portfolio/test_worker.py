@@ -11,9 +11,9 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from portfolio import services
-from portfolio.models import Alert, AlertKind, PortfolioSnapshot
 from portfolio.live.config import WorkerConfig, parse_providers
 from portfolio.live.worker import FeedWorker
+from portfolio.models import Alert, AlertKind, PortfolioSnapshot
 from streaming.feeds.base import PriceFeedProvider
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -1,4 +1,4 @@
-"""WebSocket bad input not covered in tests/streaming/test_consumers.py:
+"""WebSocket bad input not covered in tests/streaming/delivery/test_consumers.py:
 room names with odd characters, and a flood that keeps going is closed."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from streaming.consumers import FLOOD_CLOSE_AFTER, RATE_BURST
+from streaming.delivery.client_frames import FLOOD_CLOSE_AFTER, RATE_BURST
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 

@@ -93,7 +93,7 @@ async def _broadcast_reaches_both_servers(sockets, prefix: str) -> None:
     from channels_redis.core import RedisChannelLayer
     from django.conf import settings
 
-    from streaming.server import price_frames
+    from streaming.delivery.server import price_frames
 
     layer = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
     batch = [{"symbol": "BTC", "price": "1.5", "source": "binance"}]

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from portfolio.validators import SYMBOL_RE
 from portfolio.live.config import WorkerConfig, parse_providers
+from portfolio.validators import SYMBOL_RE
 
 
 def add_feed_arguments(parser: CommandParser) -> None:

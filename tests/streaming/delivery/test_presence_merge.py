@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from streaming.messages import MessageType, WebSocketMessage
-from streaming.presence import _merge_price_frames
-from streaming.server import price_frames
+from streaming.delivery.merge import merge_price_frames
+from streaming.delivery.messages import MessageType, WebSocketMessage
+from streaming.delivery.server import price_frames
 
 
 def prices_frame(*pairs: tuple[str, str]) -> str:
@@ -15,7 +15,7 @@ def prices_frame(*pairs: tuple[str, str]) -> str:
 
 def test_single_frame_passes_through_untouched():
     items = [("prices", prices_frame(("BTC", "1")))]
-    assert _merge_price_frames(items) is items
+    assert merge_price_frames(items) is items
 
 
 def test_backlog_of_price_frames_becomes_one_frame_with_every_update_in_order():
@@ -24,7 +24,7 @@ def test_backlog_of_price_frames_becomes_one_frame_with_every_update_in_order():
         ("prices", prices_frame(("ETH", "2"), ("SOL", "3"))),
         ("prices", prices_frame(("BTC", "4"))),
     ]
-    [(room, text)] = _merge_price_frames(items)
+    [(room, text)] = merge_price_frames(items)
     frame = json.loads(text)
     assert room == "prices" and frame["type"] == "price_update"
     assert [(p["symbol"], p["price"]) for p in frame["data"]["prices"]] == [
@@ -44,7 +44,7 @@ def test_other_frames_keep_their_place_and_rooms_stay_apart():
         ("prices", prices_frame(("BTC", "2"))),
         ("prices", prices_frame(("BTC", "3"))),
     ]
-    out = _merge_price_frames(items)
+    out = merge_price_frames(items)
     assert [room for room, _ in out] == ["prices", "prices.BTC", "alerts.7", "prices"]
     assert out[2][1] == alert
     last = json.loads(out[3][1])["data"]["prices"]

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from .encoding import dumps
+from streaming.encoding import dumps
 
-__all__ = ["MessageType", "WebSocketMessage", "dumps"]
+__all__ = ["MessageType", "WebSocketMessage"]
 
 
 class MessageType(Enum):

@@ -1,11 +1,13 @@
-"""WebSocketServer: serve the ASGI app with daphne in this process, and publish into it.
+"""WebSocketServer: serve an ASGI app with daphne in this process, and publish into it.
 
 ``start()`` runs daphne (Twisted on its asyncio reactor) in a background thread
 of this process; the broadcast methods may be awaited from any event loop and
 hop onto the server's loop when there is one, so the in-memory channel layer
 of the embedded mode is only ever touched from one loop. Without ``start()``
 (the ``run_feeds`` worker) they publish straight into the channel layer.
-Twisted's reactor cannot be restarted: one start per process.
+Twisted's reactor cannot be restarted: one start per process. The application
+is passed in (the composition root knows it), so this generic layer never
+imports the site.
 """
 
 from __future__ import annotations
@@ -13,21 +15,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from .exceptions import ConfigurationError
-from .messages import MessageType, WebSocketMessage, dumps
-from .presence import get_connection_manager, publish_frame
+from streaming.encoding import dumps
+from streaming.exceptions import ConfigurationError
+
+from .hub import get_connection_manager
+from .hub_channel import publish_frame
+from .messages import MessageType, WebSocketMessage
 from .rooms import ALL_GROUP, PRICES, SYSTEM, group_name, price_room, user_room
 
 logger = logging.getLogger(__name__)
 
+ASGIApp = Callable[..., Awaitable[None]]
+
 __all__ = ["WebSocketServer", "price_frames"]
+
+START_TIMEOUT = 30.0  # seconds for daphne to listen
+CLOSE_TIMEOUT = 8.0  # seconds stop() spends closing client sockets
+HANDSHAKE_TIMEOUT = 3.0  # of which waiting for clients to answer the close
+JOIN_TIMEOUT = 5.0  # seconds for daphne's thread to end after the reactor stops
+GOING_AWAY = 1001
 
 
 def price_frames(prices: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(room, serialised frame) pairs for one batch: ``prices`` plus each symbol's room."""
+    """(room, frame text) pairs for one batch: ``prices`` plus each symbol's room."""
     now = WebSocketMessage(MessageType.PRICE_UPDATE, {}).timestamp.isoformat()
     frames = [
         (PRICES, _frame(MessageType.PRICE_UPDATE, {"prices": prices}, PRICES, now))
@@ -57,10 +70,16 @@ class WebSocketServer:
     """The Channels equivalent of the specification's WebSocket server."""
 
     def __init__(
-        self, host: str = "localhost", port: int = 8000, **daphne_options: Any
-    ):
+        self,
+        host: str = "localhost",
+        port: int = 8000,
+        *,
+        application: ASGIApp | None = None,
+        **daphne_options: Any,
+    ) -> None:
         self.host = host
         self.port = port
+        self.application = application
         self._daphne_options = daphne_options
         self._thread: threading.Thread | None = None
         self._server: Any = None
@@ -68,19 +87,25 @@ class WebSocketServer:
         self._ready = threading.Event()
         self._error: str | None = None
 
-    # -- lifecycle -----------------------------------------------------------------
+    # Lifecycle.
     async def start(self) -> None:
         """Serve the ASGI application with daphne; returns once it listens."""
+        if self.application is None:
+            raise ConfigurationError(
+                "WebSocketServer needs the ASGI application to serve: "
+                "WebSocketServer(host, port, application=...)."
+            )
         if self._thread is not None:
             raise ConfigurationError(
                 "WebSocketServer already started (one per process)."
             )
         self._thread = threading.Thread(target=self._serve, name="daphne", daemon=True)
         self._thread.start()
-        ready = await asyncio.to_thread(self._ready.wait, 30)
+        ready = await asyncio.to_thread(self._ready.wait, START_TIMEOUT)
         if not ready or self._error:
+            reason = self._error or "timeout"
             raise ConfigurationError(
-                f"daphne did not start on {self.host}:{self.port}: {self._error or 'timeout'}"
+                f"daphne did not start on {self.host}:{self.port}: {reason}"
             )
 
     def _serve(self) -> None:
@@ -90,10 +115,7 @@ class WebSocketServer:
         from django.conf import settings
         from twisted.internet import reactor
 
-        from portfolio_site.asgi import application  # noqa: PLC0415
-
         def ready() -> None:
-            self._loop = reactor._asyncioEventloop  # noqa: SLF001
             reactor.callLater(0, self._check_listening)
 
         options = {
@@ -101,7 +123,7 @@ class WebSocketServer:
             **self._daphne_options,
         }
         self._server = Server(
-            application=application,
+            application=self.application,
             endpoints=build_endpoint_description_strings(
                 host=self.host, port=self.port
             ),
@@ -122,6 +144,8 @@ class WebSocketServer:
 
         server = self._server
         if server.listening_addresses:
+            # Called by the running reactor: its event loop is the running one.
+            self._loop = asyncio.get_running_loop()
             self.port = server.listening_addresses[0][1]
             logger.info("Serving on http://%s:%s/", self.host, self.port)
             self._ready.set()
@@ -132,23 +156,23 @@ class WebSocketServer:
             reactor.callLater(0.02, self._check_listening)
 
     async def stop(self) -> None:
-        """Close every client socket and stop daphne."""
+        """Close every client socket with 1001 (going away), then stop daphne."""
         if self._thread is None or self._loop is None:
             return
         from twisted.internet import reactor
 
         try:
             await asyncio.wait_for(
-                self._on_server_loop(get_connection_manager().stop()), 8
+                self._on_server_loop(_close_clients()), CLOSE_TIMEOUT
             )
-        except Exception:  # noqa: BLE001
-            logger.debug("closing clients failed", exc_info=True)
+        except Exception:  # noqa: BLE001 - stopping goes on regardless
+            logger.warning("closing clients failed", exc_info=True)
         reactor.callFromThread(reactor.stop)
         # Bounded: a client that reads nothing must not hold shutdown hostage
         # (the thread is a daemon; the process can exit without it).
-        await asyncio.to_thread(self._thread.join, 5)
+        await asyncio.to_thread(self._thread.join, JOIN_TIMEOUT)
         if self._thread.is_alive():
-            logger.warning("daphne did not stop within 5 s; exiting without it.")
+            logger.warning("daphne did not stop within %.0f s.", JOIN_TIMEOUT)
         self._loop = None
 
     @property
@@ -161,16 +185,16 @@ class WebSocketServer:
             return await coro
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
 
-    # -- publishing (specification API) ---------------------------------------------------
+    # Publishing (specification API).
     async def broadcast_prices(self, prices: list[dict[str, Any]]) -> None:
-        """One batch of chosen prices to ``prices`` and each ``prices.<SYMBOL>`` room."""
+        """One batch of chosen prices to ``prices`` and each symbol's room."""
         await self._on_server_loop(_publish_frames(price_frames(prices)))
 
     async def broadcast_price_update(self, symbol: str, data: dict[str, Any]) -> None:
         await self.broadcast_prices([{**data, "symbol": symbol}])
 
     async def broadcast_portfolio_update(self, data: dict[str, Any]) -> None:
-        """A portfolio summary goes to its owner's private room only (``data['user_id']``)."""
+        """A portfolio summary, to its owner's private room only (``user_id``)."""
         user_id = data.get("user_id")
         if user_id is None:
             raise ConfigurationError(
@@ -180,7 +204,7 @@ class WebSocketServer:
         await self._send(MessageType.PORTFOLIO_UPDATE, data, room)
 
     async def send_alert(self, data: dict[str, Any], room: str | None = None) -> None:
-        """An alert to ``room``; by default its owner's alerts room, else every client."""
+        """An alert to ``room``; by default its owner's alerts room, else everyone."""
         if room is None and data.get("user_id") is not None:
             room = user_room("alerts", data["user_id"])
         await self._send(MessageType.ALERT, data, room)
@@ -199,3 +223,18 @@ class WebSocketServer:
 async def _publish_frames(frames: list[tuple[str, str]]) -> None:
     for room, text in frames:
         await publish_frame(group_name(room), room, text)
+
+
+async def _close_clients() -> None:
+    """On the server's loop: close every socket, wait for the handshakes, stop the hub.
+
+    Waiting (bounded) lets each client answer the close before the reactor
+    stops, rather than having its connection cut mid-handshake.
+    """
+    hub = get_connection_manager()
+    closed = await hub.close_all(GOING_AWAY)
+    if not await hub.wait_closed(closed, HANDSHAKE_TIMEOUT):
+        logger.info(
+            "Some clients did not answer the close in %.0f s.", HANDSHAKE_TIMEOUT
+        )
+    await hub.stop()

@@ -1,54 +1,48 @@
-"""The WebSocket endpoint ``/ws/stream/``: thin, every mistake answered with an ERROR frame.
+"""The WebSocket endpoint ``/ws/stream/``: thin; client mistakes get an ERROR frame.
 
 Client frames (JSON objects):
-  {"action": "subscribe", "rooms": ["prices", "prices.BTC", "system", "portfolio", "alerts"]}
+  {"action": "subscribe", "rooms": ["prices", "prices.BTC", "system", "portfolio"]}
   {"action": "unsubscribe", "rooms": [...]}
   {"action": "ping"}                      -> STATUS frame {"event": "pong"}
   {"action": "<registered>", ...}         -> domain actions (e.g. "ack" alerts)
 Prices, portfolio updates and alerts arrive through the process hub
-(:mod:`streaming.presence`), not through this consumer's dispatch.
+(:mod:`streaming.delivery.hub`), not through this consumer's dispatch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from . import asgi_transport
+from .client_frames import (
+    MAX_ROOMS_PER_CLIENT,
+    ClientError,
+    RateLimiter,
+    decode_frame,
+    rooms_from,
+)
+from .hub import get_connection_manager
 from .messages import MessageType, WebSocketMessage
-from .presence import get_connection_manager
-from .rooms import PRIVATE_KINDS, RoomError, resolve_room, user_room
+from .rooms import PRIVATE_KINDS, user_room
 from .signals import client_connected
 
 logger = logging.getLogger(__name__)
 
-MAX_ROOMS_PER_REQUEST = 50
-MAX_ROOMS_PER_CLIENT = 100
-RATE_PER_SECOND = 20.0
-RATE_BURST = 40.0
-FLOOD_CLOSE_AFTER = 200  # frames refused (without slowing down) before closing
+__all__ = ["ActionHandler", "StreamConsumer", "register_action"]
 
 ActionHandler = Callable[["StreamConsumer", dict[str, Any]], Awaitable[dict | None]]
 _actions: dict[str, ActionHandler] = {}
 
 
 def register_action(name: str, handler: ActionHandler) -> None:
-    """Let the domain layer answer a client action (the reply becomes a STATUS frame)."""
+    """Let the domain layer answer a client action (its reply: a STATUS frame)."""
     _actions[name] = handler
-
-
-class ClientError(Exception):
-    """A client mistake, answered with an ERROR frame; the socket stays open."""
-
-    def __init__(self, message: str, code: str = "bad_request") -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
@@ -83,9 +77,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.user_id = user.pk if user is not None and user.is_authenticated else None
         client = self.scope.get("client") or ("", "")
         self.manager = get_connection_manager()
-        self._tokens = RATE_BURST
-        self._last_refill = time.monotonic()
-        self._refused = 0
+        self.limiter = RateLimiter()
         await self.accept()
         self.client_id = await self.manager.connect_client(
             self, user_id=self.user_id, remote=f"{client[0]}:{client[1]}"
@@ -112,86 +104,31 @@ class StreamConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        # The socket is already closed: only forget it (closing it again, as
+        # disconnect_client does, would send a second close).
         if self.client_id is not None:
-            await self.manager.disconnect_client(self.client_id)
+            await self.manager.client_gone(self.client_id)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
-    ):
+    ) -> None:
         try:
-            if not self._take_token():
+            if not self.limiter.take():
                 raise ClientError("Too many frames; slow down.", "rate_limited")
-            payload = self._decode(text_data, bytes_data)
-            await self._handle(payload)
+            await self._handle(decode_frame(text_data, bytes_data))
         except ClientError as exc:
             await self.reply(MessageType.ERROR, {"message": str(exc), "code": exc.code})
-            if exc.code == "rate_limited" and self._refused > FLOOD_CLOSE_AFTER:
+            if exc.code == "rate_limited" and self.limiter.flooding:
                 await self.close(code=1008)
             elif exc.code == "too_large":
                 await self.close(code=1009)
-
-    def _take_token(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(
-            RATE_BURST, self._tokens + (now - self._last_refill) * RATE_PER_SECOND
-        )
-        self._last_refill = now
-        if self._tokens < 1:
-            self._refused += 1
-            return False
-        self._tokens -= 1
-        # Forgive refusals only once the bucket is (nearly) full again, i.e. the
-        # client really slowed down: resetting on any accepted frame meant a
-        # sustained flood (one token refills every 50 ms) was never closed.
-        if self._tokens >= RATE_BURST - 1:
-            self._refused = 0
-        return True
-
-    @staticmethod
-    def _decode(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
-        if text_data is None:
-            raise ClientError("Binary frames are not supported; send JSON text.")
-        if len(text_data) > settings.WS_MAX_FRAME_BYTES:
-            raise ClientError(
-                f"Frame of {len(text_data)} characters exceeds the limit of "
-                f"{settings.WS_MAX_FRAME_BYTES}.",
-                "too_large",
-            )
-        try:
-            payload = json.loads(text_data)
-        except ValueError:
-            raise ClientError("Frame is not valid JSON.") from None
-        if not isinstance(payload, dict):
-            raise ClientError('Frame must be a JSON object like {"action": "ping"}.')
-        return payload
 
     async def _handle(self, payload: dict[str, Any]) -> None:
         action = payload.get("action")
         if action == "ping":
             await self.reply(MessageType.STATUS, {"event": "pong"})
         elif action in ("subscribe", "unsubscribe"):
-            rooms = self._rooms_from(payload)
-            if action == "subscribe":
-                if (
-                    len(self.manager.rooms_of(self.client_id) | set(rooms))
-                    > MAX_ROOMS_PER_CLIENT
-                ):
-                    raise ClientError(
-                        f"At most {MAX_ROOMS_PER_CLIENT} rooms per connection."
-                    )
-                for room in rooms:
-                    await self.manager.join_room(self.client_id, room)
-            else:
-                for room in rooms:
-                    await self.manager.leave_room(self.client_id, room)
-            await self.reply(
-                MessageType.STATUS,
-                {
-                    "event": f"{action}d",
-                    "rooms": rooms,
-                    "subscribed": sorted(self.manager.rooms_of(self.client_id)),
-                },
-            )
+            await self._subscription(action, rooms_from(payload, self.user_id))
         elif isinstance(action, str) and action in _actions:
             result = await _actions[action](self, payload)
             if result is not None:
@@ -203,16 +140,31 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "unknown_action",
             )
 
-    def _rooms_from(self, payload: dict[str, Any]) -> list[str]:
-        rooms = payload.get("rooms")
-        if not isinstance(rooms, list) or not rooms:
-            raise ClientError('"rooms" must be a non-empty list of room names.')
-        if len(rooms) > MAX_ROOMS_PER_REQUEST:
-            raise ClientError(f"At most {MAX_ROOMS_PER_REQUEST} rooms per request.")
-        try:
-            return list(dict.fromkeys(resolve_room(r, self.user_id) for r in rooms))
-        except RoomError as exc:
-            raise ClientError(str(exc), "bad_room") from None
+    async def _subscription(self, action: str, rooms: list[str]) -> None:
+        current = self.manager.rooms_of(self.client_id)
+        if action == "subscribe":
+            if len(current | set(rooms)) > MAX_ROOMS_PER_CLIENT:
+                raise ClientError(
+                    f"At most {MAX_ROOMS_PER_CLIENT} rooms per connection."
+                )
+            for room in rooms:
+                await self.manager.join_room(self.client_id, room)
+        else:
+            for room in rooms:
+                await self.manager.leave_room(self.client_id, room)
+        subscribed = sorted(self.manager.rooms_of(self.client_id))
+        await self.reply(
+            MessageType.STATUS,
+            {"event": f"{action}d", "rooms": rooms, "subscribed": subscribed},
+        )
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None):
+        # Channels' close goes through daphne to autobahn, which refuses 1008
+        # and 1009; asgi_transport knows how to send them anyway.
+        if isinstance(code, int) and not isinstance(code, bool) and not reason:
+            await asgi_transport.close_with_code(self, code)
+        else:
+            await super().close(code, reason)
 
     async def reply(self, kind: MessageType, data: dict[str, Any]) -> None:
         """Send a frame addressed to this client only."""
@@ -222,3 +174,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def client_frame(self, event: dict[str, Any]) -> None:
         """A frame sent to this client from another process (send_to_client)."""
         await self.send(text_data=event["text"])
+
+    async def client_close(self, event: dict[str, Any]) -> None:
+        """A close asked for by another process (disconnect_client)."""
+        await self.close(code=event.get("code", 1000))

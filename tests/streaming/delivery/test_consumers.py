@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
-from streaming.messages import MessageType, WebSocketMessage
-from streaming.server import WebSocketServer
+from streaming.delivery.messages import MessageType, WebSocketMessage
+from streaming.delivery.server import WebSocketServer
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -228,7 +228,7 @@ def test_hub_writes_frames_past_the_session_wrapper_only():
     """The hub's frame sender skips Channels' session wrapper (a no-op for frames)."""
     from channels.sessions import InstanceSessionWrapper
 
-    from streaming.presence import _frame_sender
+    from streaming.delivery.asgi_transport import frame_sender
 
     async def raw_send(message):
         return None
@@ -242,6 +242,6 @@ def test_hub_writes_frames_past_the_session_wrapper_only():
         async def base_send(self, message):
             return None
 
-    assert _frame_sender(Wrapped()) is raw_send
+    assert frame_sender(Wrapped()) is raw_send
     plain = Plain()
-    assert _frame_sender(plain) == plain.base_send
+    assert frame_sender(plain) == plain.base_send

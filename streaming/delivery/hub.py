@@ -1,0 +1,395 @@
+"""ConnectionManager: this process's WebSocket clients, their rooms, and fan-out.
+
+Delivery path (built for 1,000+ sockets per process): frames for a room reach
+this process once, on its hub channel (:mod:`.hub_channel`), and the hub writes
+the pre-serialised frame straight to each local socket's ASGI ``send`` (no
+consumer ``dispatch``, and its thread hop, per message). Counts are in memory
+for one process; with ``REDIS_URL`` they come from the cross-process presence
+sets (:mod:`.presence`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from . import asgi_transport
+from .hub_channel import HubChannel, publish_frame
+from .messages import WebSocketMessage
+from .presence import REFRESH_EVERY, Presence
+from .rooms import ALL_GROUP, group_name
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ConnectionManager", "get_connection_manager"]
+
+BACKLOG_CHECK_EVERY = 8  # frames between two looks at a socket's unsent bytes
+STOP_CLOSE_TIMEOUT = 5.0  # seconds stop() spends closing sockets
+STOP_TASKS_TIMEOUT = 3.0  # seconds stop() waits for its cancelled tasks
+
+
+class Socket(Protocol):
+    """What the manager needs from a connection (a Channels consumer)."""
+
+    channel_name: str
+
+    async def base_send(self, message: dict[str, Any]) -> None: ...
+
+
+@dataclass(slots=True)
+class _Client:
+    socket: Any
+    user_id: int | None
+    connected_at: datetime
+    rooms: set[str] = field(default_factory=set)
+    remote: str | None = None
+    frames_sent: int = 0
+    transport: Any = None  # opaque, from asgi_transport: enables backlog checks
+    dropped: bool = False
+    send: Any = None  # where frames are written (asgi_transport.frame_sender)
+
+    def info(self, client_id: str) -> dict[str, Any]:
+        return {
+            "client_id": client_id,
+            "user_id": self.user_id,
+            "connected_at": self.connected_at.isoformat(),
+            "rooms": sorted(self.rooms),
+            "remote": self.remote,
+            "frames_sent": self.frames_sent,
+            "channel_name": getattr(self.socket, "channel_name", None),
+            "local": True,
+        }
+
+    def presence_fields(self, client_id: str) -> dict[str, str]:
+        return {
+            "client_id": client_id,
+            "user_id": "" if self.user_id is None else str(self.user_id),
+            "connected_at": self.connected_at.isoformat(),
+            "remote": self.remote or "",
+            "channel_name": getattr(self.socket, "channel_name", "") or "",
+        }
+
+
+class ConnectionManager:
+    """Connections and rooms of this server process, with cross-process presence."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, _Client] = {}
+        self._rooms: dict[str, dict[str, _Client]] = {}
+        self._channel: HubChannel | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start_lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._presence = Presence()
+        # Clients sent a close, until their consumer reports them gone.
+        self._closing: dict[str, asyncio.Event] = {}
+        self.frames_delivered = 0
+        self.send_errors = 0
+        self.slow_clients_dropped = 0
+
+    # Lifecycle.
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and self._loop is asyncio.get_running_loop()
+
+    async def start(self) -> None:
+        """Open the hub channel and start the receive and presence tasks."""
+        loop = asyncio.get_running_loop()
+        if self._tasks and self._loop is loop:
+            return
+        if self._lock_loop is not loop:
+            self._start_lock, self._lock_loop = asyncio.Lock(), loop
+        async with self._start_lock:
+            if self._tasks and self._loop is not loop:
+                # A new event loop (tests): the old tasks died with theirs.
+                self._reset()
+            if not self._tasks:
+                await self._start_on(loop)
+
+    async def _start_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._channel = HubChannel(self.deliver_local, rooms=lambda: self._rooms)
+        self._tasks = await self._channel.open(loop)
+        if self._presence.open():
+            self._tasks.append(loop.create_task(self._refresh_loop(), name="presence"))
+
+    async def stop(self) -> None:
+        """Disconnect every local client and stop the hub."""
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            # Started on a loop that is gone (tests, a restarted server): its
+            # tasks and sockets died with it; awaiting them would hang.
+            self._reset()
+            return
+        try:
+            await asyncio.wait_for(self.close_all(1001), STOP_CLOSE_TIMEOUT)
+        except TimeoutError:
+            logger.warning("Closing clients took over %.0f s.", STOP_CLOSE_TIMEOUT)
+        for task in self._tasks:
+            task.cancel()
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*self._tasks, return_exceptions=True),
+                STOP_TASKS_TIMEOUT,
+            )
+        except TimeoutError:
+            logger.warning("Hub tasks did not stop in %.0f s.", STOP_TASKS_TIMEOUT)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._presence.close()
+        self._tasks = []
+        self._channel = None
+        self._loop = None
+        self._clients.clear()
+        self._rooms.clear()
+        self._closing.clear()
+
+    async def close_all(self, code: int = 1001) -> list[str]:
+        """Close every local socket (1001: going away); returns the ids closed.
+
+        Their presence entries are left to expire: stopping must not wait on
+        Redis (it may be the very thing that is down).
+        """
+        closed = []
+        for client_id in list(self._clients):
+            client = self._clients.pop(client_id)
+            self._closing[client_id] = asyncio.Event()
+            if await self._close_socket(client, code):
+                closed.append(client_id)
+        self._rooms.clear()
+        return closed
+
+    async def wait_closed(self, client_ids: list[str], timeout: float) -> bool:
+        """Wait (bounded) until closed clients' consumers saw their disconnect."""
+        events = [e for c in client_ids if (e := self._closing.get(c)) is not None]
+        try:
+            async with asyncio.timeout(timeout):
+                for event in events:
+                    await event.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    # Clients and rooms (specification API).
+    async def connect_client(
+        self,
+        websocket: Any,
+        client_id: str | None = None,
+        *,
+        user_id: int | None = None,
+        remote: str | None = None,
+    ) -> str:
+        """Register a socket; returns its client id (a new uuid unless given)."""
+        await self.start()
+        client_id = client_id or uuid.uuid4().hex
+        if client_id in self._clients:
+            raise ValueError(f"client id {client_id!r} is already connected")
+        client = _Client(
+            socket=websocket,
+            user_id=user_id,
+            connected_at=datetime.now(UTC),
+            remote=remote,
+            transport=asgi_transport.transport_of(websocket),
+            send=asgi_transport.frame_sender(websocket),
+        )
+        self._clients[client_id] = client
+        await self._presence.add(client_id, client.presence_fields(client_id), set())
+        return client_id
+
+    async def disconnect_client(self, client_id: str, *, code: int = 1000) -> None:
+        """Close a client's socket and forget it, here or on its server process.
+
+        The client is forgotten before the close is sent, so the consumer's own
+        disconnect (which calls :meth:`client_gone`) finds nothing left to do.
+        """
+        client = await self._forget(client_id)
+        if client is not None:
+            await self._close_socket(client, code)
+            return
+        info = self.get_client_info(client_id)
+        if info and info.get("channel_name"):
+            await get_channel_layer().send(
+                info["channel_name"], {"type": "client.close", "code": code}
+            )
+
+    async def client_gone(self, client_id: str) -> None:
+        """The socket is closed (its consumer saw the disconnect): forget it."""
+        await self._forget(client_id)
+        closing = self._closing.pop(client_id, None)
+        if closing is not None:
+            closing.set()
+
+    async def _forget(self, client_id: str) -> _Client | None:
+        client = self._clients.pop(client_id, None)
+        if client is None:
+            return None
+        for room in list(client.rooms):
+            await self._leave_local(client_id, room)
+        await self._presence.remove(client_id, client.rooms)
+        return client
+
+    @staticmethod
+    async def _close_socket(client: _Client, code: int) -> bool:
+        try:
+            await asgi_transport.close_with_code(client.socket, code)
+        except Exception:  # noqa: BLE001 - the socket may already be gone
+            logger.debug("close of a gone socket failed", exc_info=True)
+            return False
+        return True
+
+    async def join_room(self, client_id: str, room: str) -> None:
+        client = self._clients.get(client_id)
+        if client is None or room in client.rooms:
+            return
+        client.rooms.add(room)
+        members = self._rooms.get(room)
+        if members is None:
+            members = self._rooms[room] = {}
+            await self._channel.join(room)
+        members[client_id] = client
+        await self._presence.join(client_id, room)
+
+    async def leave_room(self, client_id: str, room: str) -> None:
+        client = self._clients.get(client_id)
+        if client is None or room not in client.rooms:
+            return
+        await self._leave_local(client_id, room)
+        await self._presence.leave(client_id, room)
+
+    async def _leave_local(self, client_id: str, room: str) -> None:
+        client = self._clients.get(client_id)
+        if client is not None:
+            client.rooms.discard(room)
+        members = self._rooms.get(room)
+        if members is None:
+            return
+        members.pop(client_id, None)
+        if not members:
+            del self._rooms[room]
+            if self._channel is not None:
+                await self._channel.leave(room)
+
+    def rooms_of(self, client_id: str) -> set[str]:
+        client = self._clients.get(client_id)
+        return set(client.rooms) if client else set()
+
+    # Sending.
+    async def send_to_client(self, client_id: str, message: WebSocketMessage) -> None:
+        """One frame to one client, here or (via its channel) on another process."""
+        if message.client_id is None:
+            message.client_id = client_id
+        text = message.to_json()
+        client = self._clients.get(client_id)
+        if client is not None:
+            await self._send_text(client, text)
+            return
+        info = self.get_client_info(client_id)
+        if info and info.get("channel_name"):
+            await get_channel_layer().send(
+                info["channel_name"], {"type": "client.frame", "text": text}
+            )
+
+    async def broadcast_to_room(self, room: str, message: WebSocketMessage) -> None:
+        """Send to every client in ``room`` on every server process (one layer hop)."""
+        if message.room is None:
+            message.room = room
+        await publish_frame(group_name(room), room, message.to_json())
+
+    async def broadcast_to_all(self, message: WebSocketMessage) -> None:
+        await publish_frame(ALL_GROUP, None, message.to_json())
+
+    async def deliver_local(self, room: str | None, text: str) -> int:
+        """Write one pre-serialised frame to every local member of ``room``."""
+        targets = self._clients if room is None else self._rooms.get(room)
+        if not targets:
+            return 0
+        sent = 0
+        for client in list(targets.values()):
+            if await self._send_text(client, text):
+                sent += 1
+        return sent
+
+    async def _send_text(self, client: _Client, text: str) -> bool:
+        if client.dropped:
+            return False
+        try:
+            send = client.send or client.socket.base_send
+            await send({"type": "websocket.send", "text": text})
+        except Exception:  # noqa: BLE001 - one dead socket must not stop the rest
+            self.send_errors += 1
+            logger.debug("send to a closed socket dropped", exc_info=True)
+            return False
+        client.frames_sent += 1
+        self.frames_delivered += 1
+        if client.transport is not None and not (
+            client.frames_sent % BACKLOG_CHECK_EVERY
+        ):
+            self._check_backlog(client)
+        return True
+
+    def _check_backlog(self, client: _Client) -> None:
+        """Abort a socket whose reader fell too far behind (unbounded buffer)."""
+        backlog = asgi_transport.unsent_bytes(client.transport)
+        if backlog <= settings.WS_MAX_CLIENT_BACKLOG_BYTES:
+            return
+        client.dropped = True
+        self.slow_clients_dropped += 1
+        logger.warning(
+            "Disconnecting slow client %s (user %s): %d bytes unsent > %d",
+            client.remote,
+            client.user_id,
+            backlog,
+            settings.WS_MAX_CLIENT_BACKLOG_BYTES,
+        )
+        asgi_transport.abort(client.transport)
+
+    # Counts and info (the metrics module reads these).
+    def get_client_count(self) -> int:
+        count = self._presence.count(None)
+        return len(self._clients) if count is None else count
+
+    def get_room_client_count(self, room: str) -> int:
+        count = self._presence.count(room)
+        return len(self._rooms.get(room, ())) if count is None else count
+
+    def get_local_client_count(self) -> int:
+        return len(self._clients)
+
+    def get_client_info(self, client_id: str) -> dict[str, Any] | None:
+        client = self._clients.get(client_id)
+        if client is not None:
+            return client.info(client_id)
+        return self._presence.info(client_id)
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_EVERY)
+            try:
+                for client_id, client in list(self._clients.items()):
+                    await self._presence.add(
+                        client_id, client.presence_fields(client_id), client.rooms
+                    )
+                await self._channel.rejoin()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - retried on the next refresh
+                logger.warning("presence refresh failed", exc_info=True)
+
+
+_manager: ConnectionManager | None = None
+
+
+def get_connection_manager() -> ConnectionManager:
+    """The process-wide ConnectionManager (one hub per server process)."""
+    global _manager
+    if _manager is None:
+        _manager = ConnectionManager()
+    return _manager

@@ -1,0 +1,107 @@
+"""The hub's one channel on the channel layer, and what arrives on it.
+
+A room's group has ONE member per server process: this channel. It joins a
+group with the process's first client in that room and leaves with the last,
+so a broadcast crosses the layer once per process. Receiving is kept apart
+from writing so the channel is always drained (a broadcast to 1,000 sockets
+takes tens of ms); a backlog of price frames is merged (:mod:`.merge`) before
+it is handed to the hub's ``deliver``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from .merge import Frame, merge_price_frames
+from .rooms import ALL_GROUP, group_name
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["HubChannel", "publish_frame"]
+
+FRAME_EVENT = "room.frame"
+RECEIVE_RETRY_AFTER = 1.0  # seconds; e.g. while Redis restarts
+
+Deliver = Callable[[str | None, str], Awaitable[int]]
+
+
+async def publish_frame(group: str, room: str | None, text: str) -> None:
+    """Put one serialised frame on the channel layer for every hub in ``group``."""
+    await get_channel_layer().group_send(
+        group, {"type": FRAME_EVENT, "room": room, "text": text}
+    )
+
+
+class HubChannel:
+    """Group membership, receiving and backlog merging for one event loop."""
+
+    def __init__(self, deliver: Deliver, rooms: Callable[[], Iterable[str]]) -> None:
+        self._deliver = deliver
+        self._rooms = rooms  # the rooms this process's clients are in, now
+        self._layer: Any = None
+        self.name: str | None = None
+        self._inbox: deque[Frame] = deque()
+        self._inbox_ready = asyncio.Event()
+
+    async def open(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
+        """Create the channel and join its groups; returns the tasks that serve it."""
+        self._layer = get_channel_layer()
+        self.name = await self._layer.new_channel()
+        await self._add_to_groups()
+        return [
+            loop.create_task(self._receive_loop(), name="hub-receive"),
+            loop.create_task(self._deliver_loop(), name="hub-deliver"),
+        ]
+
+    async def join(self, room: str) -> None:
+        if self.name is not None:
+            await self._layer.group_add(group_name(room), self.name)
+
+    async def leave(self, room: str) -> None:
+        if self.name is not None:
+            await self._layer.group_discard(group_name(room), self.name)
+
+    async def rejoin(self) -> None:
+        """Re-add the channel to its groups (a restarted Redis forgot them)."""
+        try:
+            await self._add_to_groups()
+        except Exception:  # noqa: BLE001 - retried on the next refresh
+            logger.debug("group re-add failed", exc_info=True)
+
+    async def _add_to_groups(self) -> None:
+        await self._layer.group_add(ALL_GROUP, self.name)
+        for room in list(self._rooms()):
+            await self._layer.group_add(group_name(room), self.name)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self._layer.receive(self.name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. Redis restarting: retry
+                logger.warning("hub receive failed; retrying in 1 s", exc_info=True)
+                await asyncio.sleep(RECEIVE_RETRY_AFTER)
+                await self.rejoin()
+                continue
+            if message.get("type") == FRAME_EVENT:
+                self._inbox.append((message.get("room"), message["text"]))
+                self._inbox_ready.set()
+
+    async def _deliver_loop(self) -> None:
+        """Hand received frames to the hub, a backlog merged into fewer frames."""
+        inbox = self._inbox
+        while True:
+            await self._inbox_ready.wait()
+            self._inbox_ready.clear()
+            while inbox:
+                items = list(inbox)
+                inbox.clear()
+                for room, text in merge_price_frames(items):
+                    await self._deliver(room, text)

@@ -1,0 +1,175 @@
+"""Cross-process presence in Redis: who is connected, and in which rooms.
+
+Sorted sets scored by expiry time, refreshed by every live server process, so
+counts are right across processes and a crashed process's clients expire
+instead of lingering. Used only with ``REDIS_URL``; one process counts in
+memory (:mod:`streaming.delivery.hub`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PRESENCE_TTL",
+    "REFRESH_EVERY",
+    "Presence",
+    "PresenceReader",
+    "RedisPresence",
+]
+
+PRESENCE_TTL = 60.0  # seconds a client stays counted without a refresh
+REFRESH_EVERY = 15.0
+
+
+class _Keys:
+    def __init__(self, prefix: str) -> None:
+        self._prefix = f"{prefix}:presence"
+
+    def _clients_key(self) -> str:
+        return f"{self._prefix}:clients"
+
+    def _room_key(self, room: str) -> str:
+        return f"{self._prefix}:room:{room}"
+
+    def _info_key(self, client_id: str) -> str:
+        return f"{self._prefix}:client:{client_id}"
+
+
+class RedisPresence(_Keys):
+    """Writes of the presence sets, from the hub's event loop (asyncio client)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis.asyncio as aioredis
+
+        super().__init__(prefix)
+        self._aio = aioredis.from_url(url)
+
+    async def add(self, client_id: str, info: dict[str, str], rooms: set[str]) -> None:
+        expiry = time.time() + PRESENCE_TTL
+        pipe = self._aio.pipeline(transaction=False)
+        pipe.zadd(self._clients_key(), {client_id: expiry})
+        pipe.hset(self._info_key(client_id), mapping=info)
+        pipe.expire(self._info_key(client_id), int(PRESENCE_TTL))
+        for room in rooms:
+            pipe.zadd(self._room_key(room), {client_id: expiry})
+            pipe.expire(self._room_key(room), int(PRESENCE_TTL) * 2)
+        await pipe.execute()
+
+    async def join(self, client_id: str, room: str) -> None:
+        pipe = self._aio.pipeline(transaction=False)
+        pipe.zadd(self._room_key(room), {client_id: time.time() + PRESENCE_TTL})
+        pipe.expire(self._room_key(room), int(PRESENCE_TTL) * 2)
+        await pipe.execute()
+
+    async def leave(self, client_id: str, room: str) -> None:
+        await self._aio.zrem(self._room_key(room), client_id)
+
+    async def remove(self, client_id: str, rooms: set[str]) -> None:
+        pipe = self._aio.pipeline(transaction=False)
+        pipe.zrem(self._clients_key(), client_id)
+        pipe.delete(self._info_key(client_id))
+        for room in rooms:
+            pipe.zrem(self._room_key(room), client_id)
+        await pipe.execute()
+
+    async def close(self) -> None:
+        await self._aio.aclose()
+
+
+class PresenceReader(_Keys):
+    """Blocking reads of the presence sets, for the spec's synchronous counters."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        super().__init__(prefix)
+        self._sync = redis.Redis.from_url(url, socket_timeout=2)
+
+    def count(self, room: str | None) -> int:
+        key = self._clients_key() if room is None else self._room_key(room)
+        return int(self._sync.zcount(key, time.time(), "+inf"))
+
+    def info(self, client_id: str) -> dict[str, str] | None:
+        raw = self._sync.hgetall(self._info_key(client_id))
+        if not raw:
+            return None
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+class Presence:
+    """The hub's presence: the Redis sets with ``REDIS_URL``, else nothing at all.
+
+    Writes are skipped and counts are None without Redis, so the hub counts
+    its own clients. The writer (an asyncio client) is bound to the event loop
+    that opened its connections: :meth:`close` drops it for a new loop.
+    """
+
+    def __init__(self) -> None:
+        self._writer: RedisPresence | None = None
+        self._reader: PresenceReader | None = None
+
+    def open(self) -> bool:
+        """Prepare writes from the running loop; False when there is no Redis."""
+        if settings.REDIS_URL and self._writer is None:
+            self._writer = RedisPresence(
+                settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX
+            )
+        return self._writer is not None
+
+    def close(self) -> None:
+        # Not awaited: entries expire on their own, and stopping must not wait
+        # on Redis (it may be the very thing that is down).
+        self._writer = None
+
+    async def add(
+        self, client_id: str, fields: dict[str, str], rooms: set[str]
+    ) -> None:
+        if self._writer is not None:
+            await self._writer.add(client_id, fields, rooms)
+
+    async def join(self, client_id: str, room: str) -> None:
+        if self._writer is not None:
+            await self._writer.join(client_id, room)
+
+    async def leave(self, client_id: str, room: str) -> None:
+        if self._writer is not None:
+            await self._writer.leave(client_id, room)
+
+    async def remove(self, client_id: str, rooms: set[str]) -> None:
+        if self._writer is None:
+            return
+        try:
+            await self._writer.remove(client_id, rooms)
+        except Exception:  # noqa: BLE001 - expiry cleans up if Redis is down
+            logger.warning("presence removal failed for %s", client_id, exc_info=True)
+
+    def count(self, room: str | None) -> int | None:
+        """Clients across processes (in ``room``, or all); None without Redis."""
+        reader = self._sync_reader()
+        return None if reader is None else reader.count(room)
+
+    def info(self, client_id: str) -> dict[str, Any] | None:
+        """A client on any process, as :meth:`ConnectionManager.get_client_info`."""
+        reader = self._sync_reader()
+        info = reader.info(client_id) if reader else None
+        if info is None:
+            return None
+        user = info.get("user_id") or None
+        return {**info, "user_id": int(user) if user else None, "local": False}
+
+    def _sync_reader(self) -> PresenceReader | None:
+        # Synchronous reads work from any thread, even before the hub starts.
+        if not settings.REDIS_URL:
+            return None
+        if self._reader is None:
+            self._reader = PresenceReader(
+                settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX
+            )
+        return self._reader
