@@ -27,13 +27,10 @@ import logging
 import math
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection
-
-if TYPE_CHECKING:
-    from devtools.base import FakeExchange
 
 __all__ = ["CONTROL_PATH", "MAX_COUNT", "MAX_SECONDS", "TickControl", "command"]
 
@@ -75,10 +72,23 @@ def _tick_args(msg: dict[str, Any]) -> tuple[float, int] | str:
     return float(rate), count
 
 
+class TickTarget(Protocol):
+    """What the control needs of a fake exchange (its base class, structurally)."""
+
+    name: str
+
+    @property
+    def clients(self) -> int: ...
+
+    def start_price(self, symbol: str) -> Decimal: ...
+
+    async def emit(self, symbol: str, **kwargs: Any) -> dict[str, Any]: ...
+
+
 class TickControl:
     """Paced, counted ticks of ``symbols`` round-robin, driven over a socket."""
 
-    def __init__(self, fake: FakeExchange, symbols: list[str]) -> None:
+    def __init__(self, fake: TickTarget, symbols: list[str]) -> None:
         self.fake = fake
         self.symbols = list(dict.fromkeys(symbols))
         self.seq: dict[str, int] = dict.fromkeys(self.symbols, 0)

@@ -17,9 +17,9 @@ _EXPORTS: dict[str, str] = {
     "DataError": "streaming.exceptions",
     "ConfigurationError": "streaming.exceptions",
     # outbound connections
-    "StreamConfig": "streaming.connection",
-    "StreamStatus": "streaming.connection",
-    "StreamMetrics": "streaming.connection",
+    "StreamConfig": "streaming.stream_types",
+    "StreamStatus": "streaming.stream_types",
+    "StreamMetrics": "streaming.stream_types",
     "StreamConnection": "streaming.connection",
     "StreamManager": "streaming.manager",
     # event bus
@@ -29,8 +29,8 @@ _EXPORTS: dict[str, str] = {
     "EventHandler": "streaming.events",
     "StreamEventBus": "streaming.bus",
     # price feeds
-    "PriceFeedProvider": "streaming.feeds.base",
-    "DataSource": "streaming.feeds.base",
+    "PriceFeedProvider": "streaming.feeds.providers",
+    "DataSource": "streaming.feeds.providers",
     "PriceUpdate": "streaming.feeds.base",
     "BasePriceFeed": "streaming.feeds.base",
     "MockPriceFeed": "streaming.feeds.mock",

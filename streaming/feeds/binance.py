@@ -1,14 +1,13 @@
 """Binance spot market streams: ``<symbol>@ticker`` over combined-stream connections.
 
-Parsing is pure (:meth:`BinancePriceFeed.parse`); socket handling is delegated to
-``streaming.connection.StreamConnection``. A real combined-stream frame::
+Parsing is pure (:meth:`BinancePriceFeed.parse`); each shard's socket is a
+StreamConnection registered with the StreamManager. A real frame::
 
     {"stream":"btcusdt@ticker","data":{"e":"24hrTicker","E":1580254809477,
      "s":"BTCUSDT","p":"420.97000000","P":"4.720","c":"9338.96000000",
      "v":"72229.53692000", ...}}
 
-``c`` is the last price, ``v`` the 24 h base-asset volume, ``p`` the absolute
-24 h change and ``P`` the 24 h change in percent.
+``c`` last price, ``v`` 24 h base volume, ``p``/``P`` 24 h change (abs/percent).
 """
 
 from __future__ import annotations
@@ -50,15 +49,18 @@ SEND_RATE = MAX_MESSAGES_PER_SECOND - 1
 #: Binance cuts connections at 24 h; reconnect on our terms a little earlier.
 MAX_CONNECTION_AGE = 23.5 * 3600
 _REPLY_KEYS = {"result", "error", "code"}
+#: The feed's status is the best of its shards' (CONNECTING: first attempt).
+_STATUS_ORDER = (
+    FeedStatus.CONNECTED,
+    FeedStatus.ERROR,
+    FeedStatus.RECONNECTING,
+    FeedStatus.CONNECTING,
+)
 _STREAM_IN_MSG = re.compile(r"[a-z0-9]+@[a-zA-Z0-9_]+")
 
 
 def stream_url(base: str) -> str:
-    """The combined-stream endpoint for ``base`` (e.g. the BINANCE_WS_URL setting).
-
-    A base without a path (``wss://stream.binance.com:9443``) gets ``/stream``;
-    a base with a path is used as given.
-    """
+    """The combined-stream endpoint: ``/stream`` added to a base without a path."""
     parts = urlsplit(base)
     if parts.path in ("", "/"):
         parts = parts._replace(path="/stream")
@@ -126,7 +128,6 @@ class BinancePriceFeed(BasePriceFeed):
         self._shard_seq = 0
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    # parsing (pure) ---------------------------------------------------------------
     @staticmethod
     def parse(raw: str | bytes) -> PriceUpdate | None:
         """Parse one raw frame; None if it has no price, DataError if malformed."""
@@ -170,7 +171,6 @@ class BinancePriceFeed(BasePriceFeed):
             source=DataSource.BINANCE,
         )
 
-    # lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
         """Open one connection per MAX_STREAMS_PER_CONNECTION symbols."""
         if self._running:
@@ -244,7 +244,6 @@ class BinancePriceFeed(BasePriceFeed):
         if not await shard.connection.connect():
             logger.warning("%s: first connect failed, retrying", shard.stream_id)
 
-    # subscriptions ----------------------------------------------------------------
     def add_symbol(self, symbol: str) -> None:
         """Track ``symbol``; while running, SUBSCRIBE it on a shard with room."""
         stream = binance_stream_name(symbol)
@@ -321,7 +320,6 @@ class BinancePriceFeed(BasePriceFeed):
             messages[-1].pop("params")
         return messages
 
-    # frames -----------------------------------------------------------------------
     async def _on_frame(self, shard: _Shard, obj: Any) -> None:
         if is_server_shutdown(obj):
             logger.info("%s: serverShutdown received, reconnecting", shard.stream_id)
@@ -382,16 +380,9 @@ class BinancePriceFeed(BasePriceFeed):
         # connected while any shard is: symbols of a dead shard go stale one by
         # one and the manager fails over per symbol, not for the whole feed
         statuses = {s.status for s in self._shards}
-        if FeedStatus.CONNECTED in statuses:
-            overall = FeedStatus.CONNECTED
-        elif FeedStatus.ERROR in statuses:
-            overall = FeedStatus.ERROR
-        elif FeedStatus.RECONNECTING in statuses:
-            overall = FeedStatus.RECONNECTING
-        elif FeedStatus.CONNECTING in statuses:
-            overall = FeedStatus.CONNECTING  # first attempt, not a reconnect
-        else:
-            overall = FeedStatus.DISCONNECTED
+        overall = next(
+            (st for st in _STATUS_ORDER if st in statuses), FeedStatus.DISCONNECTED
+        )
         self._set_status(overall)
 
     def _spawn(self, coro: Any) -> None:
