@@ -275,6 +275,10 @@ if SECURE:
     CSRF_COOKIE_SECURE = True
 
 # --- Logging --------------------------------------------------------------------
+# /metrics (Prometheus): open to loopback clients; others need
+# "Authorization: Bearer $METRICS_TOKEN" (unset: loopback only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

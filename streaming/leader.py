@@ -1,9 +1,9 @@
 """A Redis lock with expiry so only one feed worker publishes at a time.
 
-The holder renews the lock every ``ttl / 3`` seconds; a standby polls and takes
-over when the holder dies and the key expires. Renewal is a compare-and-extend
-Lua script, so a worker that lost the lock (e.g. paused too long) cannot renew
-someone else's.
+redis-py's :class:`redis.asyncio.lock.Lock` does the locking (a token-checked
+SET NX PX, and Lua scripts that only extend or release a lock we still own).
+The holder re-arms the expiry every ``ttl / 3`` seconds with ``reacquire()``; a
+standby polls and takes over when the holder dies and the key expires.
 """
 
 from __future__ import annotations
@@ -14,22 +14,11 @@ import os
 import socket
 import uuid
 
+from redis.exceptions import LockError
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["LeaderLock"]
-
-_RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('pexpire', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('del', KEYS[1])
-end
-return 0
-"""
 
 
 class LeaderLock:
@@ -43,16 +32,16 @@ class LeaderLock:
         self.ttl = ttl
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lost = asyncio.Event()
+        self._lock = self._redis.lock(
+            key, timeout=ttl, blocking=False, thread_local=False
+        )
         self._renewer: asyncio.Task[None] | None = None
 
     async def try_acquire(self) -> bool:
-        ok = await self._redis.set(
-            self.key, self.token, nx=True, px=int(self.ttl * 1000)
-        )
-        return bool(ok)
+        return bool(await self._lock.acquire(token=self.token))
 
     async def acquire(self, stop: asyncio.Event) -> bool:
-        """Wait as a standby until the lock is ours (True) or ``stop`` is set (False)."""
+        """Wait as standby until the lock is ours (True) or ``stop`` is set (False)."""
         announced = False
         while not stop.is_set():
             try:
@@ -81,30 +70,29 @@ class LeaderLock:
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
-                renewed = await self._redis.eval(
-                    _RENEW, 1, self.key, self.token, int(self.ttl * 1000)
-                )
-            except Exception:  # noqa: BLE001
+                await self._lock.reacquire()
+                failures = 0
+                continue
+            except LockError:
+                renewed = False  # not ours any more: expired, taken or vanished
+            except Exception:  # noqa: BLE001 - Redis unreachable
                 failures += 1
                 logger.warning("Lock renewal failed (%d)", failures)
                 if failures * self.ttl / 3 < self.ttl:
                     continue
-                renewed = 0
+                renewed = False
             if not renewed and await self._retake():
                 failures = 0
                 continue
-            if not renewed:
-                logger.error("Lost the worker lock %s; stepping down.", self.key)
-                self.lost.set()
-                return
-            failures = 0
+            logger.error("Lost the worker lock %s; stepping down.", self.key)
+            self.lost.set()
+            return
 
     async def _retake(self) -> bool:
         """The key vanished (Redis restarted without persistence, or flushed):
         take it back if nobody else did meanwhile, instead of stepping down."""
         try:
-            ttl_ms = int(self.ttl * 1000)
-            if await self._redis.set(self.key, self.token, nx=True, px=ttl_ms):
+            if await self.try_acquire():
                 logger.warning(
                     "Worker lock %s had vanished (Redis restarted?); re-acquired.",
                     self.key,
@@ -120,8 +108,8 @@ class LeaderLock:
             await asyncio.gather(self._renewer, return_exceptions=True)
             self._renewer = None
         try:
-            await self._redis.eval(_RELEASE, 1, self.key, self.token)
-        except Exception:  # noqa: BLE001
+            await self._lock.release()
+        except Exception:  # noqa: BLE001 - not ours any more, or Redis down
             logger.debug("lock release failed", exc_info=True)
 
     async def close(self) -> None:

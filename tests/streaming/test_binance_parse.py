@@ -45,7 +45,12 @@ def test_raw_stream_frame_exact():
 
 def test_parse_message_takes_decoded_object():
     obj = TICKER["combined_stream_frame"]
-    assert BinancePriceFeed.parse_message(obj) == parse(raw(obj))
+    update = BinancePriceFeed.parse_message(obj)
+    # Not None == None: the decoded frame really yields the ticker's price.
+    assert update is not None
+    assert update.symbol == "BTC"
+    assert update.price == Decimal(obj["data"]["c"])
+    assert update == parse(raw(obj))
 
 
 @pytest.mark.parametrize(

@@ -333,3 +333,20 @@ async def test_disconnect_leaves_no_task() -> None:
         assert conn._supervisor is None and conn._dispatcher is None
     await asyncio.sleep(0)
     assert {t for t in asyncio.all_tasks() - before if not t.done()} == set()
+
+
+async def test_disconnect_records_uptime_and_clears_connection_state() -> None:
+    async with recording_server() as server:
+        conn = StreamConnection(make_config(server.url))
+        assert await conn.connect()
+        assert conn.connected_since is not None
+        await asyncio.sleep(0.2)
+        await conn.disconnect()
+        assert conn.status is StreamStatus.DISCONNECTED
+        assert conn.connected_since is None and not conn.is_connected
+        lived = conn.metrics.uptime_seconds
+        assert 0.2 <= lived < 2.0  # the closed socket's lifetime, not zero
+        await asyncio.sleep(0.1)
+        assert conn.metrics.uptime_seconds == lived  # frozen, not still counting
+        with pytest.raises(StreamConnectionError):
+            await conn.send_message({"after": "disconnect"})

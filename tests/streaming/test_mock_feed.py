@@ -106,3 +106,14 @@ def test_add_and_remove_symbol():
     assert [u.symbol for u in feed.next_updates(NOW)] == ["ETH"]
     info = feed.status_info()
     assert info["provider"] == "mock" and info["symbols"] == ["ETH"]
+
+
+async def test_base_feed_start_and_stop_are_ordinary_methods() -> None:
+    from streaming.feeds.base import BasePriceFeed
+    from streaming.feeds.providers import PriceFeedProvider
+
+    feed = BasePriceFeed(PriceFeedProvider.MOCK, ["BTC"])
+    await feed.start()
+    assert feed.running
+    await feed.stop()
+    assert not feed.running and feed.status is FeedStatus.DISCONNECTED
