@@ -19,7 +19,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
 from streaming.bus import StreamEventBus
-from streaming.events import EventType, StreamEvent
+from streaming.events import StreamEvent
 
 from ..alerts import AlertEngine
 from ..models import Alert
@@ -84,9 +84,7 @@ class AlertJob:
                 continue
             for data in alerts:
                 self.triggered += 1
-                self.bus.publish_nowait(
-                    StreamEvent(EventType.ALERT_TRIGGERED, data, source="alerts")
-                )
+                await self.bus.publish_alert(data, source="alerts")
 
     def _evaluate(self, job: dict[str, Any]) -> list[dict[str, Any]]:
         close_old_connections()

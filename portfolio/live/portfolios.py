@@ -19,7 +19,7 @@ from typing import Any
 
 from streaming import price_cache
 from streaming.bus import StreamEventBus
-from streaming.events import EventType, StreamEvent
+from streaming.events import StreamEvent
 
 from ..monitor import PortfolioMonitor
 
@@ -112,21 +112,17 @@ class PortfolioJob:
         while True:
             await asyncio.sleep(self.interval)
             if self._dirty:
-                self.publish_dirty()
+                await self.publish_dirty()
 
-    def publish_dirty(self) -> None:
+    async def publish_dirty(self) -> None:
         users, self._dirty = self._dirty, set()
         for user_id in users:
             monitor = self.monitors.get(user_id)
             if monitor is None:
                 continue
             summary = monitor.get_holdings_summary()
-            self.bus.publish_nowait(
-                StreamEvent(
-                    EventType.PORTFOLIO_UPDATE,
-                    {**summary, "user_id": user_id},
-                    source="portfolio",
-                )
+            await self.bus.publish_portfolio_update(
+                {**summary, "user_id": user_id}, source="portfolio"
             )
             total = complete_total(summary)
             if total is not None:

@@ -269,13 +269,8 @@ class PriceFeedManager(FeedStatusViews):
                 self._spawn(self.simulation.retire())
         bus = self.event_bus
         if bus is not None:
-            bus.publish_nowait(
-                StreamEvent(
-                    EventType.PRICE_UPDATE,
-                    update.to_dict(),
-                    update.timestamp,
-                    source=update.source.value,
-                )
+            await bus.publish_price_update(
+                symbol, update.to_dict(), source=update.source.value
             )
         for handler in self._handlers:
             try:
