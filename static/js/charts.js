@@ -35,7 +35,8 @@ export class ValueChart {
         data: this.points,
         borderColor: "#3b82f6",
         backgroundColor: "rgba(59,130,246,0.12)",
-        fill: true, pointRadius: 0, borderWidth: 2, tension: 0.2
+        fill: true, borderWidth: 2, tension: 0.2,
+        pointRadius: (ctx) => (ctx.dataset.data.length === 1 ? 3 : 0)
       }] },
       options: {
         animation: false, responsive: true, maintainAspectRatio: false,
@@ -63,6 +64,15 @@ export class ValueChart {
     for (const p of points) {
       this.points.push({ x: Date.parse(p.timestamp), y: toNumber(p.value), s: p.value });
     }
+    this.redraw();
+  }
+
+  // One point alone would get an x-axis of days around it (5 % of epoch ms): a minute.
+  redraw() {
+    const x = this.chart.options.scales.x;
+    const lone = this.points.length === 1 ? this.points[0].x : null;
+    x.min = lone === null ? undefined : lone - 30000;
+    x.max = lone === null ? undefined : lone + 30000;
     this.chart.update("none");
   }
 
@@ -74,7 +84,7 @@ export class ValueChart {
     if (last && x <= last.x) return;
     this.points.push({ x, y: toNumber(value), s: value });
     if (this.points.length > MAX_LIVE_POINTS) this.points.shift();
-    this.chart.update("none");
+    this.redraw();
   }
 
   span() {
