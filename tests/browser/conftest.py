@@ -10,13 +10,16 @@ Chromium is Debian's (``/usr/bin/chromium``); Playwright never downloads one.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -165,3 +168,48 @@ def context(browser):
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
     yield ctx
     ctx.close()
+
+
+class SocketTap:
+    """The page's ``/ws/stream/`` sockets, routed through Playwright.
+
+    Server frames are forwarded to the page except the types in ``hold``
+    (dropped, so a test decides what the page sees); ``inject`` sends a frame
+    as if the server had, ``drop`` closes the page's socket like a network
+    failure. Every server frame is kept (parsed) in ``frames``.
+    """
+
+    def __init__(self, page, hold: frozenset[str] = frozenset()) -> None:
+        self.hold = set(hold)
+        self.frames: deque[dict] = deque(maxlen=5000)
+        self.routes: list = []
+        page.route_web_socket(re.compile(r"/ws/stream/"), self._route)
+
+    def _route(self, ws) -> None:
+        server = ws.connect_to_server()
+        self.routes.append((ws, server))
+
+        def from_server(message: str | bytes) -> None:
+            try:
+                frame = json.loads(message)
+            except ValueError:
+                frame = {}
+            self.frames.append(frame)
+            if frame.get("type") not in self.hold:
+                ws.send(message)
+
+        server.on_message(from_server)
+
+    def inject(self, frame: dict) -> None:
+        self.routes[-1][0].send(json.dumps(frame))
+
+    def drop(self) -> None:
+        page_side, server_side = self.routes[-1]
+        page_side.close()
+        server_side.close()
+
+
+@pytest.fixture
+def socket_tap():
+    """``socket_tap(page, hold=...)``: a :class:`SocketTap` on ``page``."""
+    return SocketTap

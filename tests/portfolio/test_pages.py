@@ -23,6 +23,7 @@ def test_dashboard_renders_for_a_user(client, user):
     assert 'id="total-value"' in body
     assert 'data-ws-path="/ws/stream/"' in body
     assert "vendor/chartjs/chart.umd.min.js" in body
+    assert '<script type="module" src="/static/js/dashboard.js">' in body
     assert "alice" in body
 
 

@@ -1,0 +1,15 @@
+/* The page's configuration: only what the template passes in, as data attributes
+ * of #dashboard (URLs from Django's reverse(), the stale-price threshold). */
+
+export function readConfig(root) {
+  const d = root.dataset;
+  return Object.freeze({
+    wsPath: d.wsPath,
+    staleAfterMs: Math.round(Number(d.staleAfter || "10") * 1000),
+    apiPortfolio: d.apiPortfolio,
+    apiHistory: d.apiHistory,
+    apiHoldings: d.apiHoldings,
+    apiRules: d.apiRules,
+    apiAlerts: d.apiAlerts
+  });
+}

@@ -1,0 +1,30 @@
+/* The summary card: the server's totals (value, 24h change, unrealized P/L) as sent. */
+import { percent, usd } from "./decimal-format.js";
+import { $, setExact, setFigure, signClass } from "./dom.js";
+
+function withPercent(amount, pct) { return usd(amount, true) + " (" + percent(pct) + ")"; }
+
+export function renderTotals(totals) {
+  const value = $("total-value");
+  value.textContent = usd(totals.value);
+  setExact(value, totals.value);
+
+  const change = $("total-change");
+  setFigure(change, totals.change_24h === null ? "—" : withPercent(totals.change_24h, totals.change_percent_24h),
+    signClass(totals.change_24h));
+  setExact(change, totals.change_24h);
+
+  const pl = $("total-pl");
+  setFigure(pl, totals.unrealized_pl === null ? "— (no cost basis)"
+    : withPercent(totals.unrealized_pl, totals.unrealized_pl_percent), signClass(totals.unrealized_pl));
+  setExact(pl, totals.unrealized_pl);
+
+  const notes = [];
+  if (totals.unpriced_count) notes.push(totals.unpriced_count + " without a price yet (not in the total)");
+  $("summary-note").textContent = notes.join(" · ");
+}
+
+// Only a total of every holding is a point of the value history (as on the server).
+export function isCompleteTotal(totals) {
+  return !!totals && totals.priced_count > 0 && !totals.unpriced_count && totals.value !== null;
+}
