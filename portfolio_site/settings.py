@@ -221,6 +221,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "portfolio.api.exceptions.exception_handler",
+    # The one encoder (streaming.encoding): Decimal as exact fixed-point text.
+    "DEFAULT_RENDERER_CLASSES": [
+        "portfolio.api.renderers.JSONRenderer",
+        "portfolio.api.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

@@ -107,7 +107,7 @@ async def next_price(ws, timeout: float) -> dict:
 
 def worker_config(**overrides):
     """The suite's fast worker settings (tests/portfolio/test_worker.py), BTC only."""
-    from tests.portfolio.test_worker import config
+    from tests.portfolio.live.test_worker import config
 
     return config(**{"symbols": ["BTC"], "snapshot_interval": 3600, **overrides})
 

@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from devtools import FakeBinance
 from streaming.feeds.providers import PriceFeedProvider
 from streaming.stream_types import StreamMetrics
-from tests.portfolio.test_worker import config
+from tests.portfolio.live.test_worker import config
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
