@@ -20,6 +20,10 @@ TOKEN_URL = "/api/auth/token/"
 PASSWORD = "right-horse-battery-42"
 LOCKED_PAGE = "Too many failed logins"
 
+# Made-up usernames unique to this run: in the Redis run the lockout counts
+# live in a shared cache that outlives a single test.
+RUN = uuid.uuid4().hex[:8]
+
 
 @pytest.fixture
 def victim(fast_hasher):
@@ -96,17 +100,17 @@ def test_success_before_the_limit_resets_the_username_count(victim, limit):
 def test_success_does_not_reset_the_ip_count(victim, limit):
     ip = fresh_ip()
     for n in range(limit - 1):
-        assert token_login(f"nobody-{n}", "guess", ip).status_code == 400
+        assert token_login(f"nobody-{RUN}-{n}", "guess", ip).status_code == 400
     assert token_login(victim.username, PASSWORD, ip).status_code in (200, 201)
-    assert_locked_json(token_login("nobody-last", "guess", ip))
+    assert_locked_json(token_login(f"nobody-{RUN}-last", "guess", ip))
     reset(ip=ip)
 
 
 def test_one_ip_spraying_many_usernames_is_locked(victim, limit):
     ip = fresh_ip()
     for n in range(limit - 1):
-        assert token_login(f"nobody-{n}", "guess", ip).status_code == 400
-    assert_locked_json(token_login(f"nobody-{limit}", "guess", ip))
+        assert token_login(f"nobody-{RUN}-{n}", "guess", ip).status_code == 400
+    assert_locked_json(token_login(f"nobody-{RUN}-{limit}", "guess", ip))
     assert_locked_json(token_login(victim.username, PASSWORD, ip))
     # Another address with the right password still gets in.
     assert token_login(victim.username, PASSWORD, fresh_ip()).status_code in (200, 201)
@@ -117,8 +121,8 @@ def test_per_ip_limit_is_its_own(victim, settings):
     settings.LOGIN_MAX_FAILURES_PER_IP = settings.AXES_FAILURE_LIMIT + 3
     ip = fresh_ip()
     for n in range(settings.LOGIN_MAX_FAILURES_PER_IP - 1):
-        assert token_login(f"nobody-{n}", "guess", ip).status_code == 400
-    assert_locked_json(token_login("nobody-last", "guess", ip))
+        assert token_login(f"nobody-{RUN}-{n}", "guess", ip).status_code == 400
+    assert_locked_json(token_login(f"nobody-{RUN}-last", "guess", ip))
     reset(ip=ip)
 
 
@@ -126,9 +130,11 @@ def test_x_forwarded_for_does_not_give_a_fresh_ip(limit):
     ip = fresh_ip()
     for n in range(limit - 1):
         forged = {"HTTP_X_FORWARDED_FOR": fresh_ip()}
-        assert token_login(f"nobody-{n}", "guess", ip, **forged).status_code == 400
+        assert (
+            token_login(f"nobody-{RUN}-{n}", "guess", ip, **forged).status_code == 400
+        )
     forged = {"HTTP_X_FORWARDED_FOR": fresh_ip()}
-    assert_locked_json(token_login("nobody-last", "guess", ip, **forged))
+    assert_locked_json(token_login(f"nobody-{RUN}-last", "guess", ip, **forged))
     reset(ip=ip)
 
 
