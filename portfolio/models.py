@@ -170,6 +170,11 @@ class Alert(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     triggered_at = models.DateTimeField(db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Provenance of the observed value: the price source (binance, coinbase,
+    # mock, ...; "" for portfolio totals from several) and whether any price
+    # it rests on was simulated.
+    source = models.CharField(max_length=20, blank=True, default="")
+    simulated = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-triggered_at"]
@@ -196,6 +201,8 @@ class PortfolioSnapshot(models.Model):
     )
     total_value = ExactDecimalField(**AMOUNT_FIELD_KWARGS)
     taken_at = models.DateTimeField()
+    # True when any price of this total was simulated (not market data).
+    simulated = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-taken_at"]
