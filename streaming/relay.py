@@ -9,6 +9,7 @@ to the bus and never calls the server itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -50,12 +51,30 @@ def price_sink(server: Broadcaster) -> PriceSink:
 
 
 class ServerRelay(EventHandler):
-    """Forwards the domain's events to the server; a failure is logged, not fatal."""
+    """Forwards the domain's events to the server; a failure is logged, not fatal.
 
-    def __init__(self, server: Broadcaster) -> None:
+    The bus only queues the event here: sending (a channel-layer hop, maybe to
+    Redis) runs on the relay's own task, so a thousand portfolio updates per
+    tick never hold up the next price on the bus.
+    """
+
+    def __init__(self, server: Broadcaster, max_pending: int = 10000) -> None:
         self.server = server
         self.relayed = 0
         self.failed = 0
+        self.dropped = 0
+        self._pending: asyncio.Queue[StreamEvent] = asyncio.Queue(max_pending)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="server-relay")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def get_supported_event_types(self) -> set[EventType]:
         return {
@@ -65,6 +84,23 @@ class ServerRelay(EventHandler):
         }
 
     async def handle_event(self, event: StreamEvent) -> bool:
+        """Bus subscriber: queue for sending (never waits on the channel layer)."""
+        try:
+            self._pending.put_nowait(event)
+        except asyncio.QueueFull:
+            # Alerts are stored and replayed on connect; portfolios resend next tick.
+            self.dropped += 1
+            logger.warning("relay backlog full; %s dropped", event.event_type.value)
+            return False
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._pending.get()
+            await self.send(event)
+
+    async def send(self, event: StreamEvent) -> bool:
+        """Send one event to the server now."""
         kind = event.event_type
         try:
             if kind is EventType.PORTFOLIO_UPDATE:

@@ -42,6 +42,16 @@ def complete_total(summary: dict[str, Any]) -> str | None:
     return totals["value"]
 
 
+def _shown(summary: dict[str, Any]) -> tuple:
+    """The numbers a summary shows (not its ages): equal means nothing to send."""
+    totals = summary["totals"]
+    rows = tuple(
+        (r["symbol"], r["amount"], r["price"], r["value"], r.get("stale"))
+        for r in summary["holdings"]
+    )
+    return tuple(sorted((k, str(v)) for k, v in totals.items())), rows
+
+
 class PortfolioJob:
     """Per-user PortfolioMonitors fed from the bus; summaries out at most per tick."""
 
@@ -60,6 +70,8 @@ class PortfolioJob:
         self.monitors: dict[int, PortfolioMonitor] = {}
         self.users_by_symbol: dict[str, set[int]] = defaultdict(set)
         self._dirty: set[int] = set()
+        #: What each user's last published summary showed, to skip repeats.
+        self._last_shown: dict[int, tuple] = {}
 
     def handle_price(self, event: StreamEvent) -> None:
         """Bus subscriber (priority 1, PRICE_UPDATE): cheap, no valuation here."""
@@ -78,6 +90,7 @@ class PortfolioJob:
         for user_id in list(self.monitors):
             if user_id not in positions:
                 del self.monitors[user_id]
+                self._last_shown.pop(user_id, None)
         self.users_by_symbol = defaultdict(set)
         for user_id, holdings in positions.items():
             monitor = self.monitors.get(user_id)
@@ -121,6 +134,10 @@ class PortfolioJob:
             if monitor is None:
                 continue
             summary = monitor.get_holdings_summary()
+            shown = _shown(summary)
+            if self._last_shown.get(user_id) == shown:
+                continue  # the same numbers again (a price repeated)
+            self._last_shown[user_id] = shown
             await self.bus.publish_portfolio_update(
                 {**summary, "user_id": user_id}, source="portfolio"
             )

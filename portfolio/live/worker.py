@@ -167,6 +167,7 @@ class FeedWorker:
         self.holdings.feeds = self.feeds
         await self.streams.start()
         await self.publisher.start()
+        await self.relay.start()
         await self.feeds.start()
         self.holdings.install_signal_hooks()
         metrics.register_worker(self.streams, self.bus, lambda: self.alerts.triggered)
@@ -197,6 +198,7 @@ class FeedWorker:
         await _bounded(self.feeds.stop(), "feed manager")
         await _bounded(self.streams.stop(), "stream manager")
         await _bounded(self.publisher.stop(), "publisher")
+        await _bounded(self.relay.stop(), "relay")
         await _bounded(self.status.stop(), "status job")
         await _bounded(self.bus.stop(), "event bus")
         self.holdings.remove_signal_hooks()

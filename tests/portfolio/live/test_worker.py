@@ -273,3 +273,35 @@ def test_partial_totals_neither_alert_nor_snapshot():
     assert complete_total(summary(2, 0)) == "5"
     assert complete_total(summary(1, 1)) is None
     assert complete_total(summary(0, 0, "0")) is None
+
+
+async def test_a_repeated_price_sends_no_second_identical_summary():
+    from portfolio.live.portfolios import PortfolioJob
+    from streaming.bus import StreamEventBus
+    from streaming.events import EventType, StreamEvent
+
+    bus = StreamEventBus()
+    published: list[dict] = []
+    bus.subscribe("spy", lambda e: published.append(e.data))
+    await bus.start()
+    job = PortfolioJob(bus, interval=60, stale_after=60, on_total=lambda u, t: None)
+    job.set_positions({7: {"BTC": (Decimal("2"), None)}})
+
+    def price(value: str) -> StreamEvent:
+        from datetime import UTC, datetime
+
+        data = {"symbol": "BTC", "price": value, "source": "binance"}
+        data["timestamp"] = datetime.now(UTC).isoformat()
+        return StreamEvent(EventType.PRICE_UPDATE, data)
+
+    job.handle_price(price("100.5"))
+    await job.publish_dirty()
+    job.handle_price(price("100.5"))  # same price, newer timestamp
+    await job.publish_dirty()
+    job.handle_price(price("101"))
+    await job.publish_dirty()
+    assert await bus.wait_idle(2)
+    values = [Decimal(p["totals"]["value"]) for p in published]
+    assert values == [Decimal("201"), Decimal("202")]  # no repeat of 201
+    assert all(p["user_id"] == 7 for p in published)
+    await bus.stop()
