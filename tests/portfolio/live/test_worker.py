@@ -69,8 +69,14 @@ def test_parse_providers():
         PriceFeedProvider.BINANCE,
         PriceFeedProvider.COINBASE,
     ]
-    with pytest.raises(ValueError, match="Unknown price feed 'kraken'"):
-        parse_providers("kraken")
+    assert parse_providers("kraken") == [PriceFeedProvider.KRAKEN]
+    assert parse_providers("binance,kraken,coinbase") == [
+        PriceFeedProvider.BINANCE,
+        PriceFeedProvider.KRAKEN,
+        PriceFeedProvider.COINBASE,
+    ]
+    with pytest.raises(ValueError, match="Unknown price feed 'bitstamp'"):
+        parse_providers("bitstamp")
 
 
 async def test_prices_reach_a_client_labelled_mock(worker, ws_connect):
