@@ -150,8 +150,10 @@ class KrakenPriceFeed(BasePriceFeed):
             raise DataError("frame without a string 'channel' or 'method'")
         if channel != CHANNEL:
             return []
-        if obj.get("type") not in _TICKER_TYPES:
-            raise DataError(f"ticker frame of unknown type {obj.get('type')!r}")
+        kind = obj.get("type")
+        # isinstance first: an unhashable type (a list) must not reach the set.
+        if not isinstance(kind, str) or kind not in _TICKER_TYPES:
+            raise DataError(f"ticker frame of unknown type {kind!r}")
         data = obj.get("data")
         if not isinstance(data, list) or not data:
             raise DataError("ticker frame without a non-empty 'data' list")
@@ -303,7 +305,8 @@ class KrakenPriceFeed(BasePriceFeed):
             self._on_system_status(obj)
 
     def _on_system_status(self, obj: dict[str, Any]) -> None:
-        for item in obj.get("data") or []:
+        data = obj.get("data")
+        for item in data if isinstance(data, list) else []:
             if isinstance(item, dict) and isinstance(item.get("system"), str):
                 self.system_status = item["system"]
                 level = (

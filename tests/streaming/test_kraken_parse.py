@@ -117,6 +117,7 @@ def test_several_entries():
         '{"channel":"ticker","type":"update"}',
         '{"channel":"ticker","type":"update","data":[3]}',
         '{"channel":"ticker","type":"mystery","data":[{}]}',
+        '{"channel":"ticker","type":["update"],"data":[{}]}',
         '{"channel":7}',
         '{"method":7}',
         '{"hello":"world"}',
