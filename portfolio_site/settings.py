@@ -259,6 +259,7 @@ BINANCE_WS_URL = env.str("BINANCE_WS_URL", default="wss://stream.binance.com:944
 COINBASE_WS_URL = env.str(
     "COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com"
 )
+KRAKEN_WS_URL = env.str("KRAKEN_WS_URL", default="wss://ws.kraken.com/v2")
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # A client that reads nothing is disconnected once this many bytes wait unsent
 # in its socket buffer (streaming/delivery/hub.py); the others are not held up.

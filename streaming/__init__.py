@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "MockPriceFeed": "streaming.feeds.mock",
     "BinancePriceFeed": "streaming.feeds.binance",
     "CoinbasePriceFeed": "streaming.feeds.coinbase",
+    "KrakenPriceFeed": "streaming.feeds.kraken",
     "PriceFeedManager": "streaming.feeds.manager",
     # WebSocket delivery
     "MessageType": "streaming.delivery.messages",

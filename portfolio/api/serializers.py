@@ -161,7 +161,7 @@ def _dec(help_text: str = "") -> serializers.CharField:
 
 class PriceStatusSerializer(serializers.Serializer):
     source = serializers.CharField(
-        allow_null=True, help_text="binance, coinbase, mock or manual."
+        allow_null=True, help_text="binance, coinbase, kraken, mock or manual."
     )
     price_timestamp = serializers.CharField(
         allow_null=True, help_text="Exchange event time (ISO-8601)."

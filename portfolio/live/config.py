@@ -45,6 +45,7 @@ class WorkerConfig:
             urls={
                 PriceFeedProvider.BINANCE: settings.BINANCE_WS_URL,
                 PriceFeedProvider.COINBASE: settings.COINBASE_WS_URL,
+                PriceFeedProvider.KRAKEN: settings.KRAKEN_WS_URL,
             },
         )
         for key, value in overrides.items():

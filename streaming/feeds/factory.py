@@ -8,6 +8,7 @@ from streaming.exceptions import ConfigurationError
 from streaming.feeds.base import BasePriceFeed
 from streaming.feeds.binance import BINANCE_URL, BinancePriceFeed
 from streaming.feeds.coinbase import COINBASE_URL, CoinbasePriceFeed
+from streaming.feeds.kraken import KRAKEN_URL, KrakenPriceFeed
 from streaming.feeds.mock import MockPriceFeed
 from streaming.feeds.providers import PriceFeedProvider
 from streaming.manager import StreamManager
@@ -25,8 +26,8 @@ def default_feed_factory(
 ) -> BasePriceFeed:
     """The feed for ``provider``, its sockets registered with ``stream_manager``.
 
-    Without ``url`` the ``BINANCE_WS_URL``/``COINBASE_WS_URL`` Django settings
-    are used when configured, so a deployment can point at a local fake
+    Without ``url`` the ``BINANCE_WS_URL``/``COINBASE_WS_URL``/``KRAKEN_WS_URL``
+    Django settings are used when configured, so a deployment can point at a local fake
     exchange. ``options`` go to the feed (e.g. ``data_timeout``; for the mock
     ``update_interval``).
     """
@@ -38,6 +39,11 @@ def default_feed_factory(
     if provider is PriceFeedProvider.COINBASE:
         url = url or _setting("COINBASE_WS_URL", COINBASE_URL)
         return CoinbasePriceFeed(
+            symbols, url=url, stream_manager=stream_manager, **options
+        )
+    if provider is PriceFeedProvider.KRAKEN:
+        url = url or _setting("KRAKEN_WS_URL", KRAKEN_URL)
+        return KrakenPriceFeed(
             symbols, url=url, stream_manager=stream_manager, **options
         )
     if provider is PriceFeedProvider.MOCK:

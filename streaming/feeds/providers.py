@@ -16,6 +16,7 @@ class PriceFeedProvider(Enum):
 
     BINANCE = "binance"
     COINBASE = "coinbase"
+    KRAKEN = "kraken"
     MOCK = "mock"
 
 
@@ -24,6 +25,7 @@ class DataSource(Enum):
 
     BINANCE = "binance"
     COINBASE = "coinbase"
+    KRAKEN = "kraken"
     MOCK = "mock"
     MANUAL = "manual"
 
@@ -39,4 +41,6 @@ class FeedStatus(Enum):
 
 
 #: Providers that are real markets (everything but the simulation).
-REAL_PROVIDERS = frozenset({PriceFeedProvider.BINANCE, PriceFeedProvider.COINBASE})
+REAL_PROVIDERS = frozenset(
+    {PriceFeedProvider.BINANCE, PriceFeedProvider.COINBASE, PriceFeedProvider.KRAKEN}
+)

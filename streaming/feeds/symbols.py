@@ -4,9 +4,10 @@ Canonical form across the product: the base asset in upper case (``"BTC"``),
 priced in USD. Binance has no USD spot book worth using, so we ask it for
 ``<BASE>USDT`` pairs and count USDT as USD (a documented approximation: USDT
 trades within a fraction of a percent of USD). Coinbase is asked for
-``<BASE>-USD`` products.
+``<BASE>-USD`` products, Kraken (WebSocket v2, which writes BTC, not v1's XBT)
+for ``<BASE>/USD`` pairs.
 
-A frame for a pair that is not quoted in USDT (Binance) or USD (Coinbase) maps
+A frame for a pair that is not quoted in USDT (Binance) or USD (Coinbase, Kraken) maps
 to ``None``: it is not malformed, just not a price we publish, so parsers return
 ``None`` for it instead of raising.
 """
@@ -34,6 +35,7 @@ _CANONICAL = re.compile(r"[A-Z0-9]{2,15}")
 UNSUPPORTED: dict[str, frozenset[str]] = {
     "binance": frozenset({"USDT", "USD"}),
     "coinbase": frozenset({"USD"}),
+    "kraken": frozenset({"USD"}),
     "mock": frozenset(),
 }
 
@@ -58,8 +60,9 @@ def to_exchange_symbol(provider: PriceFeedProvider, symbol: str) -> str:
 
     Binance: ``"BTCUSDT"`` (upper-case pair, as in frames' ``s`` field); use
     :func:`binance_stream_name` for the lower-case stream name. Coinbase:
-    ``"BTC-USD"``. Mock: the symbol itself. Raises ConfigurationError for an
-    invalid or unsupported symbol so it is reported, never silently dropped.
+    ``"BTC-USD"``. Kraken: ``"BTC/USD"``. Mock: the symbol itself. Raises
+    ConfigurationError for an invalid or unsupported symbol so it is reported,
+    never silently dropped.
     """
     validate_symbol(symbol)
     if not is_supported(provider, symbol):
@@ -72,6 +75,8 @@ def to_exchange_symbol(provider: PriceFeedProvider, symbol: str) -> str:
         return f"{symbol}USDT"
     if name == "coinbase":
         return f"{symbol}-USD"
+    if name == "kraken":
+        return f"{symbol}/USD"
     return symbol
 
 
@@ -86,7 +91,7 @@ def from_exchange_symbol(
     """Map an exchange pair back to the canonical symbol, or None if not USD-quoted.
 
     Accepts Binance pairs in either case (``"BTCUSDT"``/``"btcusdt"``) and
-    Coinbase products (``"BTC-USD"``).
+    Coinbase products (``"BTC-USD"``) and Kraken v2 pairs (``"BTC/USD"``).
     """
     if not isinstance(exchange_symbol, str):
         return None
@@ -96,6 +101,10 @@ def from_exchange_symbol(
         base = pair[:-4] if pair.endswith("USDT") else None
     elif name == "coinbase":
         base, sep, quote = exchange_symbol.upper().rpartition("-")
+        if not sep or quote != "USD":
+            base = None
+    elif name == "kraken":
+        base, sep, quote = exchange_symbol.upper().rpartition("/")
         if not sep or quote != "USD":
             base = None
     else:

@@ -83,7 +83,7 @@ def free_port() -> int:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--providers", "kraken"], "Unknown price feed 'kraken'"),
+        (["--providers", "bitstamp"], "Unknown price feed 'bitstamp'"),
         (["--symbols", "btc-usd"], "Invalid symbols"),
         (["--publish-interval", "-1"], "must not be negative"),
     ],

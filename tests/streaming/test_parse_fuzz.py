@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,11 +11,16 @@ from hypothesis import strategies as st
 from streaming.exceptions import DataError
 from streaming.feeds.binance import BinancePriceFeed
 from streaming.feeds.coinbase import CoinbasePriceFeed
+from streaming.feeds.kraken import KrakenPriceFeed
 
 from .conftest import load_fixture
 
 BINANCE = load_fixture("binance_ticker.json")["raw_stream_frame"]
 COINBASE = load_fixture("coinbase_ticker.json")["exchange_ws_feed_ticker_2022"]
+KRAKEN = json.loads(
+    load_fixture("kraken_v2.json")["ticker_update"], parse_float=Decimal
+)
+KRAKEN_ENTRY = KRAKEN["data"][0]
 
 values = st.one_of(
     st.none(),
@@ -41,6 +47,7 @@ def _try(parse, raw):
 def test_arbitrary_text(raw):
     _try(BinancePriceFeed.parse, raw)
     _try(CoinbasePriceFeed.parse, raw)
+    _try(KrakenPriceFeed.parse, raw)
 
 
 @settings(max_examples=300, deadline=None)
@@ -55,10 +62,16 @@ def test_coinbase_field_mutation(key, value):
     _try(CoinbasePriceFeed.parse, json.dumps({**COINBASE, key: value}, default=str))
 
 
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(sorted(KRAKEN_ENTRY)), value=values)
+def test_kraken_entry_mutation(key, value):
+    frame = {**KRAKEN, "data": [{**KRAKEN_ENTRY, key: value}]}
+    _try(KrakenPriceFeed.parse, json.dumps(frame, default=str))
+
+
 # -- the feeds' message handler path (decode as StreamConnection does, then _on_frame)
 import asyncio  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
-from decimal import Decimal  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -187,6 +200,20 @@ def coinbase_runner():
     runner = _Runner(feed, feed._on_frame)
     yield runner
     runner.close()
+
+
+@pytest.fixture(scope="module")
+def kraken_runner():
+    feed = KrakenPriceFeed(["BTC", "ETH"], url="ws://127.0.0.1:9/v2")
+    runner = _Runner(feed, feed._on_frame)
+    yield runner
+    runner.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=_frames_from(KRAKEN))
+def test_kraken_handler_never_raises(kraken_runner, raw):
+    kraken_runner(raw)
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,8 +10,10 @@ from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
 
 
 def test_enum_values():
-    assert [p.value for p in PriceFeedProvider] == ["binance", "coinbase", "mock"]
-    assert {s.value for s in DataSource} == {"binance", "coinbase", "mock", "manual"}
+    values = [p.value for p in PriceFeedProvider]
+    assert values == ["binance", "coinbase", "kraken", "mock"]
+    sources = {s.value for s in DataSource}
+    assert sources == {"binance", "coinbase", "kraken", "mock", "manual"}
 
 
 def test_defaults():

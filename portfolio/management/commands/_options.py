@@ -13,8 +13,9 @@ from portfolio.validators import SYMBOL_RE
 def add_feed_arguments(parser: CommandParser) -> None:
     parser.add_argument(
         "--providers",
-        help="Price feeds in priority order, comma-separated: binance, coinbase, mock "
-        "(default: the PRICE_FEEDS setting, binance,coinbase). The first is primary.",
+        help="Price feeds in priority order, comma-separated: binance, coinbase, "
+        "kraken, mock (default: the PRICE_FEEDS setting, binance,coinbase). "
+        "The first is primary.",
     )
     parser.add_argument(
         "--symbols",

@@ -69,8 +69,22 @@ def test_parse_providers():
         PriceFeedProvider.BINANCE,
         PriceFeedProvider.COINBASE,
     ]
-    with pytest.raises(ValueError, match="Unknown price feed 'kraken'"):
-        parse_providers("kraken")
+    assert parse_providers("kraken") == [PriceFeedProvider.KRAKEN]
+    assert parse_providers("binance,kraken,coinbase") == [
+        PriceFeedProvider.BINANCE,
+        PriceFeedProvider.KRAKEN,
+        PriceFeedProvider.COINBASE,
+    ]
+    with pytest.raises(ValueError, match="Unknown price feed 'bitstamp'"):
+        parse_providers("bitstamp")
+
+
+def test_config_from_settings_with_kraken(settings):
+    settings.PRICE_FEEDS = ["binance", "kraken", "coinbase"]
+    settings.KRAKEN_WS_URL = "ws://127.0.0.1:9445/v2"
+    config = WorkerConfig.from_settings()
+    assert config.providers[1] is PriceFeedProvider.KRAKEN
+    assert config.urls[PriceFeedProvider.KRAKEN] == "ws://127.0.0.1:9445/v2"
 
 
 async def test_prices_reach_a_client_labelled_mock(worker, ws_connect):
@@ -256,6 +270,34 @@ async def test_offline_then_live_exchange_replaces_mock_for_good(worker, ws_conn
     finally:
         await comm.disconnect()
         await fake.close()
+
+
+async def test_kraken_only_worker_delivers_exact_kraken_prices(worker, ws_connect):
+    from devtools import FakeKraken
+
+    async with FakeKraken(["BTC"], heartbeat_interval=0.2) as fake:
+        comm = await ws_connect()
+        await comm.send_json_to({"action": "subscribe", "rooms": ["prices.BTC"]})
+        try:
+            w = await worker(
+                providers=[PriceFeedProvider.KRAKEN],
+                startup_window=5,
+                urls={PriceFeedProvider.KRAKEN: fake.endpoint},
+            )
+            await fake.wait_clients(1, timeout=5)
+            await fake.emit("BTC", price=Decimal("97123.456789012345"))
+            frame = await receive_until(
+                comm,
+                lambda f: (
+                    f["type"] == "price_update"
+                    and f["data"]["prices"][0]["price"] == "97123.456789012345"
+                ),
+            )
+            (btc,) = frame["data"]["prices"]
+            assert btc["symbol"] == "BTC" and btc["source"] == "kraken"
+            assert not w.feeds.simulation.active
+        finally:
+            await comm.disconnect()
 
 
 def test_partial_totals_neither_alert_nor_snapshot():
