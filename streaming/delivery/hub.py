@@ -23,7 +23,7 @@ from channels.layers import get_channel_layer
 from . import asgi_transport
 from .hub_channel import HubChannel, publish_frame
 from .messages import WebSocketMessage
-from .presence import REFRESH_EVERY, Presence
+from .presence import REFRESH_EVERY, ROOMS_REFRESH_EVERY, Presence
 from .rooms import ALL_GROUP, group_name
 from .writer import BACKLOG_CHECK_EVERY, FrameWriter
 
@@ -119,6 +119,7 @@ class ConnectionManager:
         self._tasks = await self._channel.open(loop)
         if self._presence.open():
             self._tasks.append(loop.create_task(self._refresh_loop(), name="presence"))
+            self._tasks.append(loop.create_task(self._rooms_loop(), name="rooms"))
 
     async def stop(self) -> None:
         """Disconnect every local client and stop the hub."""
@@ -254,6 +255,7 @@ class ConnectionManager:
         if members is None:
             members = self._rooms[room] = {}
             await self._channel.join(room)
+            await self._presence.mark_rooms([room])  # publishers: now occupied
         members[client_id] = client
         await self._presence.join(client_id, room)
 
@@ -363,6 +365,13 @@ class ConnectionManager:
                 raise
             except Exception:  # noqa: BLE001 - retried on the next refresh
                 logger.warning("presence refresh failed", exc_info=True)
+
+    async def _rooms_loop(self) -> None:
+        # Often and cheap (one entry per room, not per client), so publishers
+        # learn of rooms again soon after Redis lost them.
+        while True:
+            await asyncio.sleep(ROOMS_REFRESH_EVERY)
+            await self._presence.mark_rooms(list(self._rooms))
 
 
 _manager: ConnectionManager | None = None
