@@ -19,7 +19,16 @@ from bench._frames import frame_text, price_from_binance
 from bench.common import HOST, SYMBOLS, raise_nofile
 
 
-async def main(port: int, exchange: str) -> None:
+def floor_broadcast(clients: set, text: str) -> None:
+    """One pre-built frame, the same bytes written to every socket's transport."""
+    from streaming.delivery.asgi_transport import text_frame
+
+    frame = text_frame(text)
+    for ws in clients:
+        ws.transport.write(frame)
+
+
+async def main(port: int, exchange: str, floor: bool = False) -> None:
     raise_nofile()
     clients = set()
 
@@ -47,7 +56,10 @@ async def main(port: int, exchange: str) -> None:
                     async for raw in feed:
                         price = price_from_binance(raw)
                         if price is not None:
-                            broadcast(clients, frame_text([price]))
+                            if floor:
+                                floor_broadcast(clients, frame_text([price]))
+                            else:
+                                broadcast(clients, frame_text([price]))
             except OSError:
                 await asyncio.sleep(0.5)
 
@@ -56,5 +68,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--exchange", required=True)
+    p.add_argument("--floor", action="store_true", help="pre-built frame, raw write")
     a = p.parse_args()
-    asyncio.run(main(a.port, a.exchange))
+    asyncio.run(main(a.port, a.exchange, a.floor))

@@ -99,10 +99,10 @@ def start_servers(
     ]
     if publish_interval is not None:
         feed_args += ["--publish-interval", str(publish_interval)]
-    if kind == "ws":
+    if kind in ("ws", "floor"):
         port = free_port()
         p = procs.start(
-            "baseline-ws",
+            f"baseline-{kind}",
             [
                 PY,
                 "-m",
@@ -111,6 +111,7 @@ def start_servers(
                 str(port),
                 "--exchange",
                 exchange,
+                *(["--floor"] if kind == "floor" else []),
             ],
             base_env(),
         )
@@ -193,7 +194,7 @@ def run_scenario(
     stop_after_fail: bool = True,
     profile_rate: float | None = None,
 ) -> dict:
-    ours = kind not in ("ws", "channels")
+    ours = kind not in ("ws", "floor", "channels")
     result = {"scenario": kind, "clients": n, "steps": [], "error": None}
     with Procs(logdir / f"{kind}-{n}") as procs, tempfile.TemporaryDirectory() as tmp:
         prefix = None
@@ -357,7 +358,7 @@ if __name__ == "__main__":
     p.add_argument(
         "--scenario",
         default="embedded",
-        choices=["embedded", "redis1", "redis2", "ws", "channels"],
+        choices=["embedded", "redis1", "redis2", "ws", "floor", "channels"],
     )
     p.add_argument("-n", type=int, default=100)
     p.add_argument(

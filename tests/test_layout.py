@@ -29,6 +29,9 @@ INTERNALS = (
     "sendCloseFrame",
     "InstanceSessionWrapper",
     "_asyncioEventloop",
+    "_perMessageCompress",
+    "TIOCOUTQ",
+    "twisted.internet.tcp",
 )
 
 

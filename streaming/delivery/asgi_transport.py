@@ -16,7 +16,20 @@ The hub's hot path reaches past two public APIs, and only here:
   ``functools.partial(server.handle_reply, protocol)``; ``protocol.transport``
   is a Twisted ``FileDescriptor`` whose write buffer (``dataBuffer``,
   ``offset``, ``_tempDataLen``) grows without bound when the browser stops
-  reading. The hub reads its size to cut such a client off.
+  reading. The hub reads its size, plus what the kernel still holds in the
+  socket's send queue (``TIOCOUTQ``, which is where a backlog sits first),
+  to cut such a client off.
+* **Broadcast frames written straight to the socket.** Twisted's
+  ``transport.write`` always buffers, then registers and unregisters a writer
+  with the reactor (two ``epoll_ctl`` per frame per socket) before the
+  ``send``. A broadcast is framed once here (:func:`text_frame`, an
+  uncompressed server frame, as autobahn would build it) and
+  :func:`write_frame` sends the same bytes with one non-blocking ``send`` when
+  nothing is queued for that socket; any remainder, and every frame while
+  something is queued, goes through ``transport.write`` so order is kept.
+  Only for an open, uncompressed, plain-TCP daphne socket (:func:`direct_socket`);
+  anything else keeps the ASGI path. :data:`write_stats` counts which path
+  each frame took, so a test sees the fast path is really used.
 
 Each has a guard that checks what it needs is present and otherwise falls back
 to the public path (``base_send``, no backlog check): other ASGI servers, test
@@ -27,17 +40,30 @@ matching the pinned versions, rather than the hub silently losing its checks.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
+import struct
+import sys
+import termios
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DirectSocket",
     "Send",
+    "WriteStats",
     "abort",
     "close_with_code",
+    "direct_socket",
+    "direct_write_supported",
+    "kernel_unsent",
+    "text_frame",
+    "write_frame",
+    "write_stats",
     "frame_sender",
     "session_wrapper_skippable",
     "transport_of",
@@ -169,3 +195,135 @@ def abort(transport: Any) -> None:
         transport.abortConnection()
     except Exception:  # noqa: BLE001 - already gone is as good as aborted
         logger.debug("abort of a slow client failed", exc_info=True)
+
+
+# The broadcast fast path (see the module docstring).
+_TIOCOUTQ: int | None = getattr(termios, "TIOCOUTQ", None)
+_OPCODE_TEXT_FIN = 0x81  # FIN + text opcode; server frames are never masked
+
+
+@dataclass(slots=True)
+class WriteStats:
+    """Frames per path, for tests and the bench (cheap integer counters)."""
+
+    direct: int = 0  # sent with one non-blocking send, nothing queued
+    queued: int = 0  # appended to Twisted's buffer (something was queued)
+    refused: int = 0  # not writable directly: the caller used the ASGI path
+
+
+write_stats = WriteStats()
+
+
+@dataclass(slots=True)
+class DirectSocket:
+    """An open daphne websocket the hub may write framed bytes to directly."""
+
+    protocol: Any
+    transport: Any
+    sock: Any
+    open_state: int
+
+
+@functools.cache
+def direct_write_supported() -> bool:
+    """Whether the pinned daphne/autobahn/Twisted still look as the fast path needs."""
+    try:
+        from autobahn.websocket.protocol import WebSocketProtocol
+        from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
+        from twisted.internet import tcp
+    except ImportError:
+        return False
+    ok = (
+        issubclass(DaphneProtocol, WebSocketProtocol)
+        and isinstance(getattr(WebSocketProtocol, "STATE_OPEN", None), int)
+        and all(hasattr(tcp.Server, name) for name in ("dataBuffer", "offset"))
+        and all(hasattr(tcp.Server, n) for n in ("connected", "disconnecting"))
+        and callable(getattr(tcp.Server, "write", None))
+        and sys.platform.startswith("linux")
+    )
+    if not ok:
+        logger.warning("daphne/Twisted internals moved: broadcasts use the ASGI path")
+    return ok
+
+
+def direct_socket(socket: Any) -> DirectSocket | None:
+    """The direct-write handle of a consumer under daphne, or None (ASGI path).
+
+    Only plain TCP (``twisted.internet.tcp.Server``): a TLS transport daphne
+    terminates itself encrypts in ``write``, so raw bytes must not bypass it.
+    """
+    if not direct_write_supported():
+        return None
+    from twisted.internet import tcp
+
+    protocol = _daphne_protocol(socket)
+    transport = getattr(protocol, "transport", None)
+    if not isinstance(transport, tcp.Server) or not _buffer_readable(transport):
+        return None
+    sock = getattr(transport, "socket", None)
+    if not callable(getattr(sock, "send", None)):
+        return None
+    return DirectSocket(protocol, transport, sock, protocol.STATE_OPEN)
+
+
+def text_frame(text: str) -> bytes:
+    """One uncompressed, unmasked, final text frame (RFC 6455 section 5.2)."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", _OPCODE_TEXT_FIN, size)
+    elif size < 65536:
+        header = struct.pack("!BBH", _OPCODE_TEXT_FIN, 126, size)
+    else:
+        header = struct.pack("!BBQ", _OPCODE_TEXT_FIN, 127, size)
+    return header + payload
+
+
+def write_frame(direct: DirectSocket, frame: bytes) -> bool:
+    """Write a framed broadcast; False when the caller must use the ASGI path.
+
+    Refused (False) unless the handshake is done, no compression was agreed
+    (frames would have to be compressed per socket) and the transport is open;
+    daphne's ASGI path then decides (it drops frames for closed sockets).
+    """
+    protocol, transport = direct.protocol, direct.transport
+    if (
+        protocol.state != direct.open_state
+        or getattr(protocol, "_perMessageCompress", None) is not None
+        or not transport.connected
+        or transport.disconnecting
+    ):
+        write_stats.refused += 1
+        return False
+    if transport._tempDataLen or len(transport.dataBuffer) > transport.offset:
+        transport.write(frame)  # behind what is queued: order is kept
+        write_stats.queued += 1
+        return True
+    try:
+        sent = direct.sock.send(frame)
+    except BlockingIOError:
+        sent = 0
+    except OSError:
+        # Reset under us: hand the frame to Twisted, whose write notices the
+        # error and closes the connection the usual way.
+        sent = 0
+    if sent < len(frame):
+        transport.write(frame[sent:])
+        write_stats.queued += 1
+    else:
+        write_stats.direct += 1
+    return True
+
+
+def kernel_unsent(transport: Any) -> int:
+    """Bytes the kernel still holds in the socket's send queue (0 if unknown)."""
+    if _TIOCOUTQ is None:
+        return 0
+    try:
+        fd = transport.socket.fileno()
+        if fd < 0:
+            return 0
+        raw = fcntl.ioctl(fd, _TIOCOUTQ, b"\0\0\0\0")
+    except (AttributeError, OSError, TypeError, ValueError):
+        return 0
+    return int(struct.unpack("i", raw)[0])

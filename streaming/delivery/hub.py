@@ -1,11 +1,11 @@
 """ConnectionManager: this process's WebSocket clients, their rooms, and fan-out.
 
 Delivery path (built for 1,000+ sockets per process): frames for a room reach
-this process once, on its hub channel (:mod:`.hub_channel`), and the hub writes
-the pre-serialised frame straight to each local socket's ASGI ``send`` (no
-consumer ``dispatch``, and its thread hop, per message). Counts are in memory
-for one process; with ``REDIS_URL`` they come from the cross-process presence
-sets (:mod:`.presence`).
+this process once, on its hub channel (:mod:`.hub_channel`), and the broadcast
+writer (:mod:`.writer`) frames each once and writes the same bytes to every
+local socket (no consumer ``dispatch``, and its thread hop, per message).
+Counts are in memory for one process; with ``REDIS_URL`` they come from the
+cross-process presence sets (:mod:`.presence`).
 """
 
 from __future__ import annotations
@@ -13,24 +13,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 from . import asgi_transport
 from .hub_channel import HubChannel, publish_frame
 from .messages import WebSocketMessage
-from .presence import REFRESH_EVERY, Presence
+from .presence import REFRESH_EVERY, ROOMS_REFRESH_EVERY, Presence
 from .rooms import ALL_GROUP, group_name
+from .writer import BACKLOG_CHECK_EVERY, FrameWriter
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ConnectionManager", "get_connection_manager"]
+__all__ = ["BACKLOG_CHECK_EVERY", "ConnectionManager", "get_connection_manager"]
 
-BACKLOG_CHECK_EVERY = 8  # frames between two looks at a socket's unsent bytes
 STOP_CLOSE_TIMEOUT = 5.0  # seconds stop() spends closing sockets
 STOP_TASKS_TIMEOUT = 3.0  # seconds stop() waits for its cancelled tasks
 
@@ -54,6 +54,7 @@ class _Client:
     transport: Any = None  # opaque, from asgi_transport: enables backlog checks
     dropped: bool = False
     send: Any = None  # where frames are written (asgi_transport.frame_sender)
+    direct: Any = None  # asgi_transport.DirectSocket: broadcasts bypass ASGI
 
     def info(self, client_id: str) -> dict[str, Any]:
         return {
@@ -91,9 +92,7 @@ class ConnectionManager:
         self._presence = Presence()
         # Clients sent a close, until their consumer reports them gone.
         self._closing: dict[str, asyncio.Event] = {}
-        self.frames_delivered = 0
-        self.send_errors = 0
-        self.slow_clients_dropped = 0
+        self._writer = FrameWriter()
 
     # Lifecycle.
     @property
@@ -120,6 +119,7 @@ class ConnectionManager:
         self._tasks = await self._channel.open(loop)
         if self._presence.open():
             self._tasks.append(loop.create_task(self._refresh_loop(), name="presence"))
+            self._tasks.append(loop.create_task(self._rooms_loop(), name="rooms"))
 
     async def stop(self) -> None:
         """Disconnect every local client and stop the hub."""
@@ -199,6 +199,7 @@ class ConnectionManager:
             remote=remote,
             transport=asgi_transport.transport_of(websocket),
             send=asgi_transport.frame_sender(websocket),
+            direct=asgi_transport.direct_socket(websocket),
         )
         self._clients[client_id] = client
         await self._presence.add(client_id, client.presence_fields(client_id), set())
@@ -254,6 +255,7 @@ class ConnectionManager:
         if members is None:
             members = self._rooms[room] = {}
             await self._channel.join(room)
+            await self._presence.mark_rooms([room])  # publishers: now occupied
         members[client_id] = client
         await self._presence.join(client_id, room)
 
@@ -311,45 +313,26 @@ class ConnectionManager:
         targets = self._clients if room is None else self._rooms.get(room)
         if not targets:
             return 0
-        sent = 0
-        for client in list(targets.values()):
-            if await self._send_text(client, text):
-                sent += 1
-        return sent
+        return await self._writer.broadcast(list(targets.values()), text)
 
     async def _send_text(self, client: _Client, text: str) -> bool:
-        if client.dropped:
-            return False
-        try:
-            send = client.send or client.socket.base_send
-            await send({"type": "websocket.send", "text": text})
-        except Exception:  # noqa: BLE001 - one dead socket must not stop the rest
-            self.send_errors += 1
-            logger.debug("send to a closed socket dropped", exc_info=True)
-            return False
-        client.frames_sent += 1
-        self.frames_delivered += 1
-        if client.transport is not None and not (
-            client.frames_sent % BACKLOG_CHECK_EVERY
-        ):
-            self._check_backlog(client)
-        return True
+        return await self._writer.send_text(client, text)
 
-    def _check_backlog(self, client: _Client) -> None:
-        """Abort a socket whose reader fell too far behind (unbounded buffer)."""
-        backlog = asgi_transport.unsent_bytes(client.transport)
-        if backlog <= settings.WS_MAX_CLIENT_BACKLOG_BYTES:
-            return
-        client.dropped = True
-        self.slow_clients_dropped += 1
-        logger.warning(
-            "Disconnecting slow client %s (user %s): %d bytes unsent > %d",
-            client.remote,
-            client.user_id,
-            backlog,
-            settings.WS_MAX_CLIENT_BACKLOG_BYTES,
-        )
-        asgi_transport.abort(client.transport)
+    @property
+    def frames_delivered(self) -> int:
+        return self._writer.frames_delivered
+
+    @property
+    def send_errors(self) -> int:
+        return self._writer.send_errors
+
+    @property
+    def slow_clients_dropped(self) -> int:
+        return self._writer.slow_clients_dropped
+
+    def occupied_rooms(self, rooms: Iterable[str]) -> set[str]:
+        """Which of ``rooms`` have a member in this process."""
+        return {room for room in rooms if self._rooms.get(room)}
 
     # Counts and info (the metrics module reads these).
     def get_client_count(self) -> int:
@@ -382,6 +365,13 @@ class ConnectionManager:
                 raise
             except Exception:  # noqa: BLE001 - retried on the next refresh
                 logger.warning("presence refresh failed", exc_info=True)
+
+    async def _rooms_loop(self) -> None:
+        # Often and cheap (one entry per room, not per client), so publishers
+        # learn of rooms again soon after Redis lost them.
+        while True:
+            await asyncio.sleep(ROOMS_REFRESH_EVERY)
+            await self._presence.mark_rooms(list(self._rooms))
 
 
 _manager: ConnectionManager | None = None

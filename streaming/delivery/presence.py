@@ -8,8 +8,10 @@ memory (:mod:`streaming.delivery.hub`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -19,13 +21,21 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "PRESENCE_TTL",
     "REFRESH_EVERY",
+    "ROOMS_REFRESH_EVERY",
     "Presence",
     "PresenceReader",
     "RedisPresence",
+    "RoomDirectory",
 ]
 
 PRESENCE_TTL = 60.0  # seconds a client stays counted without a refresh
 REFRESH_EVERY = 15.0
+# Rooms with members: each hub re-marks its rooms this often (seconds), a mark
+# lasts ROOMS_TTL, and a publisher reuses the directory for DIRECTORY_FOR, so a
+# room's first member waits at most that long for its first broadcast.
+ROOMS_REFRESH_EVERY = 2.0
+ROOMS_TTL = 10.0
+DIRECTORY_FOR = 0.25
 
 
 class _Keys:
@@ -37,6 +47,9 @@ class _Keys:
 
     def _room_key(self, room: str) -> str:
         return f"{self._prefix}:room:{room}"
+
+    def _rooms_key(self) -> str:
+        return f"{self._prefix}:rooms"
 
     def _info_key(self, client_id: str) -> str:
         return f"{self._prefix}:client:{client_id}"
@@ -78,6 +91,16 @@ class RedisPresence(_Keys):
         for room in rooms:
             pipe.zrem(self._room_key(room), client_id)
         await pipe.execute()
+
+    async def mark_rooms(self, rooms: Iterable[str]) -> None:
+        """This process has members in ``rooms`` (for :class:`RoomDirectory`)."""
+        expiry = time.time() + ROOMS_TTL
+        mapping = dict.fromkeys(rooms, expiry)
+        if mapping:
+            pipe = self._aio.pipeline(transaction=False)
+            pipe.zadd(self._rooms_key(), mapping)
+            pipe.expire(self._rooms_key(), int(ROOMS_TTL) * 2)
+            await pipe.execute()
 
     async def close(self) -> None:
         await self._aio.aclose()
@@ -142,6 +165,14 @@ class Presence:
         if self._writer is not None:
             await self._writer.leave(client_id, room)
 
+    async def mark_rooms(self, rooms: Iterable[str]) -> None:
+        if self._writer is None:
+            return
+        try:
+            await self._writer.mark_rooms(rooms)
+        except Exception:  # noqa: BLE001 - re-marked on the next refresh
+            logger.debug("room marks failed", exc_info=True)
+
     async def remove(self, client_id: str, rooms: set[str]) -> None:
         if self._writer is None:
             return
@@ -173,3 +204,45 @@ class Presence:
                 settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX
             )
         return self._reader
+
+
+class RoomDirectory(_Keys):
+    """Which rooms have a member on ANY server process.
+
+    Lets a publisher skip serialising and publishing frames for rooms nobody
+    joined (per-symbol rooms especially). Every hub marks its rooms in one
+    sorted set scored by expiry (:meth:`RedisPresence.mark_rooms`, refreshed
+    every ``ROOMS_REFRESH_EVERY``), so one round trip answers for all rooms,
+    at most every ``DIRECTORY_FOR`` seconds. If Redis cannot answer, every
+    room counts as occupied: publishing too much beats silencing a room.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        super().__init__(prefix)
+        self._url = url
+        self._aio: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._known: set[str] = set()
+        self._until = 0.0
+
+    async def occupied(self, rooms: Iterable[str]) -> set[str]:
+        rooms = list(rooms)
+        now = time.monotonic()
+        if now >= self._until:
+            try:
+                self._known = await self._fetch()
+            except Exception:  # noqa: BLE001 - Redis down: publish to all
+                logger.debug("room directory unavailable", exc_info=True)
+                return set(rooms)
+            self._until = now + DIRECTORY_FOR
+        return self._known.intersection(rooms)
+
+    async def _fetch(self) -> set[str]:
+        loop = asyncio.get_running_loop()
+        if self._aio is None or self._loop is not loop:
+            import redis.asyncio as aioredis
+
+            # An asyncio client belongs to the loop that made it.
+            self._aio, self._loop = aioredis.from_url(self._url), loop
+        raw = await self._aio.zrangebyscore(self._rooms_key(), time.time(), "+inf")
+        return {r.decode() for r in raw}

@@ -24,6 +24,7 @@ from streaming.exceptions import ConfigurationError
 from .hub import get_connection_manager
 from .hub_channel import publish_frame
 from .messages import MessageType, WebSocketMessage
+from .presence import RoomDirectory
 from .rooms import ALL_GROUP, PRICES, SYSTEM, group_name, price_room, user_room
 
 logger = logging.getLogger(__name__)
@@ -39,18 +40,30 @@ JOIN_TIMEOUT = 5.0  # seconds for daphne's thread to end after the reactor stops
 GOING_AWAY = 1001
 
 
-def price_frames(prices: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(room, frame text) pairs for one batch: ``prices`` plus each symbol's room."""
+def price_frames(
+    prices: list[dict[str, Any]], occupied: set[str] | None = None
+) -> list[tuple[str, str]]:
+    """(room, frame text) pairs for one batch: ``prices`` plus each symbol's room.
+
+    Each frame is serialised once per batch; with ``occupied``, only for the
+    rooms in it (no work for rooms nobody joined).
+    """
     now = WebSocketMessage(MessageType.PRICE_UPDATE, {}).timestamp.isoformat()
-    frames = [
-        (PRICES, _frame(MessageType.PRICE_UPDATE, {"prices": prices}, PRICES, now))
-    ]
+    frames = []
+    if occupied is None or PRICES in occupied:
+        data = {"prices": prices}
+        frames.append((PRICES, _frame(MessageType.PRICE_UPDATE, data, PRICES, now)))
     for price in prices:
         room = price_room(price["symbol"])
-        frames.append(
-            (room, _frame(MessageType.PRICE_UPDATE, {"prices": [price]}, room, now))
-        )
+        if occupied is None or room in occupied:
+            data = {"prices": [price]}
+            frames.append((room, _frame(MessageType.PRICE_UPDATE, data, room, now)))
     return frames
+
+
+def price_rooms(prices: list[dict[str, Any]]) -> list[str]:
+    """Every room a batch of prices may go to."""
+    return [PRICES, *dict.fromkeys(price_room(p["symbol"]) for p in prices)]
 
 
 def _frame(kind: MessageType, data: dict[str, Any], room: str | None, ts: str) -> str:
@@ -86,6 +99,7 @@ class WebSocketServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._error: str | None = None
+        self._directory: RoomDirectory | None = None
 
     # Lifecycle.
     async def start(self) -> None:
@@ -188,7 +202,25 @@ class WebSocketServer:
     # Publishing (specification API).
     async def broadcast_prices(self, prices: list[dict[str, Any]]) -> None:
         """One batch of chosen prices to ``prices`` and each symbol's room."""
-        await self._on_server_loop(_publish_frames(price_frames(prices)))
+        await self._on_server_loop(self._publish_prices(prices))
+
+    async def _publish_prices(self, prices: list[dict[str, Any]]) -> None:
+        occupied = await self._occupied(price_rooms(prices))
+        if occupied:
+            await _publish_frames(price_frames(prices, occupied))
+
+    async def _occupied(self, rooms: list[str]) -> set[str]:
+        """Rooms with a member anywhere: Redis presence, else this process's hub."""
+        if self._directory is None:
+            from django.conf import settings
+
+            if not settings.REDIS_URL:
+                # In-memory layer: this process's hub is the only receiver.
+                return get_connection_manager().occupied_rooms(rooms)
+            self._directory = RoomDirectory(
+                settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX
+            )
+        return await self._directory.occupied(rooms)
 
     async def broadcast_price_update(self, symbol: str, data: dict[str, Any]) -> None:
         await self.broadcast_prices([{**data, "symbol": symbol}])
@@ -210,7 +242,11 @@ class WebSocketServer:
         await self._send(MessageType.ALERT, data, room)
 
     async def broadcast_system_status(self, data: dict[str, Any]) -> None:
-        await self._send(MessageType.SYSTEM_STATUS, data, SYSTEM)
+        await self._on_server_loop(self._send_status(data))
+
+    async def _send_status(self, data: dict[str, Any]) -> None:
+        if await self._occupied([SYSTEM]):  # nobody watching: not even serialised
+            await self._send(MessageType.SYSTEM_STATUS, data, SYSTEM)
 
     async def _send(
         self, kind: MessageType, data: dict[str, Any], room: str | None

@@ -30,7 +30,8 @@ from streaming.feeds.base import (
     PriceFeedProvider,
     PriceUpdate,
 )
-from streaming.feeds.parsing import decimal_field, epoch_ms, loads, require_mapping
+from streaming.feeds.parsing import decimal_field, epoch_ms, require_mapping
+from streaming.feeds.parsing import loads_string_amounts as loads
 from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
 from streaming.manager import StreamManager
 from streaming.stream_types import StreamConfig
@@ -131,6 +132,7 @@ class BinancePriceFeed(BasePriceFeed):
     @staticmethod
     def parse(raw: str | bytes) -> PriceUpdate | None:
         """Parse one raw frame; None if it has no price, DataError if malformed."""
+        # Binance sends every amount as a string: the fast decoder is exact here.
         return BinancePriceFeed.parse_message(loads(raw))
 
     @staticmethod

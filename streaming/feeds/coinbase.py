@@ -40,7 +40,8 @@ from streaming.feeds.base import (
     PriceFeedProvider,
     PriceUpdate,
 )
-from streaming.feeds.parsing import decimal_field, iso_time, loads, require_mapping
+from streaming.feeds.parsing import decimal_field, iso_time, require_mapping
+from streaming.feeds.parsing import loads_string_amounts as loads
 from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
 from streaming.manager import StreamManager
 from streaming.stream_types import StreamConfig
@@ -102,6 +103,7 @@ class CoinbasePriceFeed(BasePriceFeed):
     @staticmethod
     def parse(raw: str | bytes) -> PriceUpdate | None:
         """Parse one raw frame; None for frames without a price, DataError if bad."""
+        # Coinbase sends every amount as a string: the fast decoder is exact here.
         return CoinbasePriceFeed.parse_message(loads(raw))
 
     @staticmethod

@@ -14,6 +14,7 @@ to ``None``: it is not malformed, just not a price we publish, so parsers return
 
 from __future__ import annotations
 
+import functools
 import re
 
 from streaming.exceptions import ConfigurationError
@@ -95,6 +96,14 @@ def from_exchange_symbol(
     """
     if not isinstance(exchange_symbol, str):
         return None
+    return _from_exchange_symbol(provider, exchange_symbol)
+
+
+@functools.lru_cache(maxsize=1024)
+def _from_exchange_symbol(
+    provider: PriceFeedProvider, exchange_symbol: str
+) -> str | None:
+    # Cached: a feed sees the same few pairs on every frame.
     name = provider.value
     if name == "binance":
         pair = exchange_symbol.upper()

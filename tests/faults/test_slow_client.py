@@ -204,3 +204,50 @@ def test_transport_found_through_session_middleware_wrapper():
         base_send = Wrapper().send
 
     assert transport_of(Consumer()) is inner.protocol.transport
+
+
+@pytest.mark.timeout(90)
+async def test_real_daphne_cuts_a_non_reader_at_the_bound_within_seconds(tmp_path):
+    """Embedded daphne, the broadcast writer: the kernel's send queue counts too.
+
+    Before, the backlog sat in the kernel (about 1 MB on loopback) where the
+    check never looked, and daphne's keepalive cut the reader after ~50 s.
+    """
+    from tests.streaming.delivery.realserver import ProbeServer
+
+    bound = 256 * 1024
+    server = ProbeServer(tmp_path, WS_MAX_CLIENT_BACKLOG_BYTES=str(bound))
+    try:
+        await server.start()
+        raw = socket.socket()  # tiny receive buffer, and never read
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", server.port))
+        slow = await server.client(sock=raw, max_queue=1)
+        fast = await server.client()
+        frames, count = [], 300
+
+        async def read_all() -> None:
+            while len(frames) < count:
+                frame = json.loads(await fast.recv())
+                frames.append((time.time() - frame["at"], frame["seq"]))
+
+        reader = asyncio.create_task(read_all())
+        # 300 frames of 8 kB, 10 ms apart: 2.4 MB in about 3 s.
+        report = await server.broadcast(count, 8192, 10)
+        async with asyncio.timeout(15):
+            await reader
+        assert report["dropped"] == 1, report
+        assert report["dropped_after_s"] is not None
+        assert report["dropped_after_s"] < 3.0, report  # well before the end
+        assert [seq for _, seq in frames] == list(range(count))
+        # The normal reader stayed on time while the other one was stuck.
+        assert max(lag for lag, _ in frames) < 1.0
+        with pytest.raises(Exception):  # noqa: B017 - reset or closed, either is fine
+            async with asyncio.timeout(10):
+                while True:
+                    await slow.recv()
+        await fast.close()
+        await server.stop()
+    finally:
+        out = server.finish()
+    assert "Disconnecting slow client" in out, out

@@ -17,7 +17,7 @@ LINE_TIMEOUT = 30.0  # seconds for one answer from the probe
 class ProbeServer:
     """``serve_probe`` in a subprocess: in-memory layer, a throw-away SQLite file."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, **extra_env: str) -> None:
         env = {
             key: value
             for key, value in os.environ.items()
@@ -26,6 +26,7 @@ class ProbeServer:
         env.update(
             PYTHONUNBUFFERED="1",
             DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+            **extra_env,
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.streaming.delivery.serve_probe"],
@@ -46,6 +47,11 @@ class ProbeServer:
         self._send("probe")
         return json.loads(await self._answer("PROBE"))
 
+    async def broadcast(self, count: int, size: int, gap_ms: float) -> dict[str, Any]:
+        """Frames to every client through the hub's writer (see serve_probe)."""
+        self._send(f"broadcast {count} {size} {gap_ms}")
+        return json.loads(await self._answer("BROADCAST"))
+
     async def stop(self) -> None:
         self._send("stop")
         await self._answer("STOPPED")
@@ -53,12 +59,13 @@ class ProbeServer:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/stream/"
 
-    async def client(self) -> Any:
+    async def client(self, **options: Any) -> Any:
         """A websockets client past the hello frame."""
         from websockets.asyncio.client import connect
 
         ws = await asyncio.wait_for(
-            connect(self.url(), origin=f"http://127.0.0.1:{self.port}"), 10
+            connect(self.url(), origin=f"http://127.0.0.1:{self.port}", **options),
+            10,
         )
         hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert hello["data"]["event"] == "connected"
