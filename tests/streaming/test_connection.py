@@ -141,7 +141,11 @@ async def test_server_close_reconnects_and_resubscribes() -> None:
 
 async def test_forced_reconnect_and_max_connection_age() -> None:
     async with recording_server() as server:
-        conn = StreamConnection(make_config(server.url, reconnect_delay=5.0))
+        # A long heartbeat: under a loaded machine a 0.5 s keepalive timeout
+        # could drop the socket and add a backoff this test does not expect.
+        conn = StreamConnection(
+            make_config(server.url, reconnect_delay=5.0, heartbeat_interval=5.0)
+        )
         assert await conn.connect()
         await conn.reconnect()
         # Immediate: no 5 s backoff.
@@ -151,11 +155,13 @@ async def test_forced_reconnect_and_max_connection_age() -> None:
         await conn.disconnect()
 
         aged = StreamConnection(
-            make_config(server.url, reconnect_delay=5.0), max_connection_age=0.2
+            make_config(server.url, reconnect_delay=5.0, heartbeat_interval=5.0),
+            max_connection_age=0.2,
         )
         assert await aged.connect()
         await server.wait_connections(4, timeout=2.0)
-        assert aged.metrics.reconnection_count >= 1
+        # The server sees the handshake before the client counts the reconnect.
+        await wait_until(lambda: aged.metrics.reconnection_count >= 1)
         assert aged.backoff_delays == []
         await aged.disconnect()
 
