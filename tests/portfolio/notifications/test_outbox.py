@@ -126,6 +126,7 @@ def test_failures_back_off_then_fail_for_good(user, make_alert):
     now = timezone.now()
     for attempt in (1, 2):
         (claimed,) = outbox.delivery_claim_due(limit=1, lease_seconds=30, now=now)
+        assert claimed.attempts == attempt
         state = outbox.delivery_settle(
             delivery=claimed, ok=False, error="HTTP 503", policy=policy, now=now
         )
