@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from streaming.events import StreamEvent
 
@@ -131,8 +132,25 @@ class DeliveryJob:
             policy=self.policy,
         )
 
-    def close(self) -> None:
-        """Stop taking work; sends under way end by their own timeouts."""
+    async def aclose(self, timeout: float = 2.0) -> None:
+        """Stop taking work and close each pool thread's database connection.
+
+        Sends under way end by their own timeouts; their leases cover them.
+        """
         for task in list(self._inflight):
             task.cancel()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        threads = self.concurrency + 1
+        barrier = threading.Barrier(threads)
+
+        def close_connection() -> None:
+            connections.close_all()
+            try:  # hold this thread so each close lands on a different one
+                barrier.wait(timeout)
+            except threading.BrokenBarrierError:
+                pass  # a thread still busy with a send; its connection goes with it
+
+        futures = [self._executor.submit(close_connection) for _ in range(threads)]
+        self._executor.shutdown(wait=False, cancel_futures=False)
+        await asyncio.wait(
+            [asyncio.wrap_future(f) for f in futures], timeout=timeout + 1
+        )

@@ -200,7 +200,7 @@ class FeedWorker:
             task.cancel()
         await _bounded(asyncio.gather(*self.tasks, return_exceptions=True), "jobs")
         self.tasks.clear()
-        self.deliveries.close()
+        await _bounded(self.deliveries.aclose(), "delivery job")
         await _bounded(self.feeds.stop(), "feed manager")
         await _bounded(self.streams.stop(), "stream manager")
         await _bounded(self.publisher.stop(), "publisher")

@@ -37,7 +37,7 @@ async def job(fast_retries, allow_private):
     for delivery_job, task in jobs:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        delivery_job.close()
+        await delivery_job.aclose()
     await sync_to_async(connections.close_all)()
 
 
