@@ -246,6 +246,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two "kind" choice sets (alert rules, notification channels): named apart.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertKindEnum": "portfolio.models.AlertKind",
+        "ChannelKindEnum": "portfolio.notifications.models.ChannelKind",
+    },
 }
 
 # --- Streaming / feeds ------------------------------------------------------------
