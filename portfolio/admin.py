@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from .models import Alert, AlertRule, Holding, PortfolioSnapshot
+from .notifications.channels import target_hint
+from .notifications.models import Delivery, NotificationChannel
 
 
 @admin.register(Holding)
@@ -73,3 +75,60 @@ class PortfolioSnapshotAdmin(admin.ModelAdmin):
     search_fields = ("owner__username",)
     date_hierarchy = "taken_at"
     list_select_related = ("owner",)
+
+
+class DeliveryInline(admin.TabularInline):
+    """Each alert's deliveries, read-only: the worker owns their state."""
+
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("channel", "kind", "state", "attempts", "last_status", "last_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+AlertAdmin.inlines = [DeliveryInline]
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "kind", "name", "target", "enabled")
+    list_filter = ("kind", "enabled", "include_simulated")
+    search_fields = ("name", "owner__username", "address", "url")
+    list_select_related = ("owner",)
+    # Secrets (the signing key, Apprise URLs with tokens) are never shown.
+    exclude = ("secret", "apprise_url")
+    readonly_fields = ("target", "created_at", "updated_at")
+
+    @admin.display(description="target")
+    def target(self, obj: NotificationChannel) -> str:
+        return target_hint(obj)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "alert",
+        "kind",
+        "channel",
+        "state",
+        "attempts",
+        "last_status",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+    )
+    list_filter = ("state", "kind")
+    search_fields = ("alert__message", "channel__name", "last_error")
+    list_select_related = ("alert", "channel")
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

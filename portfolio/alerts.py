@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from . import selectors
 from .models import ABOVE_KINDS, Alert, AlertKind, AlertRule
+from .notifications.outbox import deliveries_create_for_alert
 from .valuation import WIDE_CONTEXT, parse_decimal
 
 __all__ = ["AlertEngine", "condition_met", "alert_message"]
@@ -215,6 +216,8 @@ class AlertEngine:
             sequence=locked.trigger_count,
             triggered_at=now,
         )
+        # The outbox rows commit with the alert: none is lost, none without it.
+        deliveries_create_for_alert(alert=alert)
         locked.last_triggered_at = now
         locked.last_condition_met = True
         if locked.one_shot:

@@ -210,3 +210,7 @@ class PortfolioSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.total_value.normalize():f} @ {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+# Registered with this app; defined in their own package (portfolio/notifications).
+from .notifications.models import Delivery, NotificationChannel  # noqa: E402, F401

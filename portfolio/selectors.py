@@ -62,7 +62,7 @@ def alert_list(
     *, owner: AbstractBaseUser, acknowledged: bool | None = None
 ) -> QuerySet[Alert]:
     """Unacknowledged first, then newest first."""
-    qs = Alert.objects.filter(owner=owner)
+    qs = Alert.objects.filter(owner=owner).prefetch_related("deliveries__channel")
     if acknowledged is not None:
         qs = qs.filter(acknowledged_at__isnull=not acknowledged)
     is_acknowledged = ExpressionWrapper(

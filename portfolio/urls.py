@@ -15,4 +15,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
+    path(
+        "settings/notifications/",
+        views.notification_settings,
+        name="notification-settings",
+    ),
 ]

@@ -26,6 +26,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "portfolio/dashboard.html", context)
 
 
+@login_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """Channels are read and written through /api/notification-channels/."""
+    return render(request, "portfolio/notifications.html")
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:

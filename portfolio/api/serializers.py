@@ -11,6 +11,7 @@ from rest_framework import serializers
 from ..models import AMOUNT_FIELD_KWARGS, Alert, AlertKind, AlertRule, Holding
 from ..validators import validate_symbol
 from ..valuation import decimal_str
+from .notification_serializers import DeliverySerializer
 
 SYMBOL_HELP = (
     "Base asset in upper case, e.g. BTC. GET /api/prices/ lists the symbols "
@@ -114,6 +115,7 @@ class AlertSerializer(serializers.ModelSerializer):
     threshold = DecimalString(read_only=True)
     observed_value = DecimalString(read_only=True)
     acknowledged = serializers.BooleanField(read_only=True)
+    deliveries = DeliverySerializer(many=True, read_only=True)
 
     class Meta:
         model = Alert
@@ -128,6 +130,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "triggered_at",
             "acknowledged",
             "acknowledged_at",
+            "deliveries",
         ]
         read_only_fields = fields
 

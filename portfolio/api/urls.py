@@ -11,6 +11,11 @@ router.include_root_view = False
 router.register("holdings", views.HoldingViewSet, basename="holding")
 router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
 router.register("alerts", views.AlertViewSet, basename="alert")
+router.register(
+    "notification-channels",
+    views.NotificationChannelViewSet,
+    basename="notification-channel",
+)
 
 urlpatterns = [
     path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),

@@ -8,6 +8,7 @@ One price's way (see docs/architecture.md)::
         prio  5  AlertJob (pure pre-check; database only on a crossing)
         prio  1  PortfolioJob → PORTFOLIO_UPDATE → bus → ServerRelay
       ALERT_TRIGGERED / SYSTEM_STATUS → bus → ServerRelay → WebSocketServer
+      ALERT_TRIGGERED → DeliveryJob (wakes; sends the committed outbox rows)
 
 Each job lives in a module of its own and knows nothing of this wiring. One
 worker runs per deployment (``run_feeds``, or inside ``serve`` embedded); with
@@ -37,6 +38,7 @@ from streaming.relay import Broadcaster, ServerRelay, price_sink
 from ..alerts import AlertEngine
 from .alert_jobs import AlertJob
 from .config import WorkerConfig
+from .deliveries import DeliveryJob
 from .holdings import HoldingsJob
 from .portfolios import PortfolioJob
 from .snapshots import SnapshotJob
@@ -48,6 +50,7 @@ __all__ = ["FeedWorker"]
 
 PRICES = EventFilter(event_types={EventType.PRICE_UPDATE})
 CONNECTION = EventFilter(event_types={EventType.CONNECTION_STATUS})
+ALERTS = EventFilter(event_types={EventType.ALERT_TRIGGERED})
 
 
 class FeedWorker:
@@ -94,6 +97,7 @@ class FeedWorker:
         self.status = StatusJob(
             self.bus, self.feeds, self.publisher, interval=config.status_interval
         )
+        self.deliveries = DeliveryJob.from_settings()
         self.tasks: list[asyncio.Task[Any]] = []
         self.started = asyncio.Event()
 
@@ -120,6 +124,7 @@ class FeedWorker:
         bus.subscribe("portfolios", self.portfolios.handle_price, PRICES, priority=1)
         bus.subscribe("status", self.status.handle_connection_event, CONNECTION)
         bus.subscribe("relay", self.relay)
+        bus.subscribe("deliveries", self.deliveries.wake, ALERTS)
 
     # -- lifecycle ---------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -178,6 +183,7 @@ class FeedWorker:
             (self.alerts.run(), "worker-alerts"),
             (self.snapshots.run(), "worker-snapshots"),
             (self.status.run(), "worker-status"),
+            (self.deliveries.run(), "worker-deliveries"),
         ):
             self.tasks.append(loop.create_task(coro, name=name))
         logger.info(
@@ -195,6 +201,7 @@ class FeedWorker:
             task.cancel()
         await _bounded(asyncio.gather(*self.tasks, return_exceptions=True), "jobs")
         self.tasks.clear()
+        await _bounded(self.deliveries.aclose(), "delivery job")
         await _bounded(self.feeds.stop(), "feed manager")
         await _bounded(self.streams.stop(), "stream manager")
         await _bounded(self.publisher.stop(), "publisher")

@@ -4,6 +4,18 @@ import { $, button, el } from "./dom.js";
 import { setAlerts, store, upsertAlert } from "./state.js";
 import { removeAlertToasts, reportError, toast } from "./toasts.js";
 
+// Where the alert was sent: "Sent: ops webhook · Failed: inbox (HTTP 410)".
+function deliveryLine(deliveries) {
+  const line = el("span", "muted small deliveries");
+  line.textContent = deliveries.map((d) => {
+    const state = d.state.charAt(0).toUpperCase() + d.state.slice(1);
+    const detail = d.state === "sent" ? "" : " (" + d.attempts + " attempts"
+      + (d.last_error ? ": " + d.last_error : "") + ")";
+    return state + ": " + d.channel_name + detail;
+  }).join(" · ");
+  return line;
+}
+
 export class Alerts {
   constructor({ url, onNewAlert }) {
     this.url = url;
@@ -58,6 +70,7 @@ export class Alerts {
     const text = el("div", "alert-text");
     text.appendChild(el("span", "alert-message", a.message));
     text.appendChild(el("time", "muted small", new Date(a.triggered_at).toLocaleString()));
+    if (a.deliveries && a.deliveries.length) text.appendChild(deliveryLine(a.deliveries));
     li.appendChild(text);
     if (a.acknowledged) {
       li.appendChild(el("span", "muted small ack-state", "acknowledged"));

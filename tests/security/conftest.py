@@ -22,7 +22,25 @@ def fresh_ip() -> str:
 
 @pytest.fixture(autouse=True)
 def isolated_throttles(monkeypatch):
-    monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache("security-test", {}))
+    # LocMemCaches of one name share their data: clear it, or the fuzz test's
+    # requests throttle the tests after it.
+    cache = LocMemCache("security-test", {})
+    cache.clear()
+    monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+
+
+@pytest.fixture(autouse=True)
+def no_outbound_notifications(monkeypatch):
+    """Fuzzed channel URLs and /test/ must never resolve or reach a real host:
+    every name "resolves" to a documentation address the SSRF guard refuses."""
+    import socket
+
+    from portfolio.notifications import safety
+
+    def resolve(host, port):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.1", port))]
+
+    monkeypatch.setattr(safety, "_resolve", resolve)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from portfolio import services
 from portfolio.models import Alert, AlertKind, AlertRule, Holding
+from portfolio.notifications.models import NotificationChannel
 
 from .conftest import fresh_ip
 
@@ -28,11 +29,13 @@ METHODS = ("get", "post", "put", "patch", "delete")
 PUBLIC = {("/api/auth/token/", "post")}
 NOT_IN_SCHEMA = {"/api/schema/", "/api/docs/"}
 STAFF_ONLY = {"/api/streams/status/"}
+OWNED_KINDS = ("holdings", "alert-rules", "alerts", "notification-channels")
 
 BODIES = {
     "holdings": {"symbol": "ETH", "amount": "2"},
     "alert-rules": {"kind": "price_above", "symbol": "BTC", "threshold": "5"},
     "alerts": {"ids": [1]},
+    "notification-channels": {"kind": "email", "address": "bob@example.test"},
     "auth": {},
 }
 
@@ -82,7 +85,15 @@ def owned(user):
         sequence=1,
         triggered_at=datetime.now(UTC),
     )
-    return {"holdings": holding, "alert-rules": rule, "alerts": alert}
+    channel = NotificationChannel.objects.create(
+        owner=user, kind="email", address="alice@example.test"
+    )
+    return {
+        "holdings": holding,
+        "alert-rules": rule,
+        "alerts": alert,
+        "notification-channels": channel,
+    }
 
 
 def _snapshot(user) -> tuple:
@@ -90,6 +101,7 @@ def _snapshot(user) -> tuple:
         list(Holding.objects.filter(owner=user).values()),
         list(AlertRule.objects.filter(owner=user).values()),
         list(Alert.objects.filter(owner=user).values()),
+        list(NotificationChannel.objects.filter(owner=user).values()),
     )
 
 
@@ -137,12 +149,10 @@ def test_other_user_cannot_read_or_change(path, method, owned, user, other_user)
             assert resp.status_code == 200
             text = resp.content.decode()
             for obj in owned.values():
-                assert f'"id":{obj.pk},' not in text.replace(" ", "") or kind not in (
-                    "holdings",
-                    "alert-rules",
-                    "alerts",
+                assert f'"id":{obj.pk},' not in text.replace(" ", "") or (
+                    kind not in OWNED_KINDS
                 ), (url, text)
-            if kind in ("holdings", "alert-rules", "alerts"):
+            if kind in OWNED_KINDS:
                 assert resp.json()["count"] == 0, text
             if kind == "portfolio":
                 # The owner's 1.5 BTC must not show (checked on the data, not the
