@@ -169,6 +169,7 @@ class BinancePriceFeed(BasePriceFeed):
             change_24h=decimal_field(data, "p"),
             change_percent_24h=decimal_field(data, "P"),
             source=DataSource.BINANCE,
+            quote="USDT",
         )
 
     async def start(self) -> None:
