@@ -57,6 +57,7 @@ export class Alerts {
     li.dataset.id = a.id;
     const text = el("div", "alert-text");
     text.appendChild(el("span", "alert-message", a.message));
+    if (a.simulated) text.appendChild(el("span", "source-badge src-mock", "Simulated"));
     text.appendChild(el("time", "muted small", new Date(a.triggered_at).toLocaleString()));
     li.appendChild(text);
     if (a.acknowledged) {
