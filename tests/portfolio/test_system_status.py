@@ -1,4 +1,4 @@
-"""The system room greets a subscriber with the status now; the status names the data."""
+"""The system room greets a subscriber with the status now; it names the data."""
 
 from __future__ import annotations
 
