@@ -114,6 +114,7 @@ class FeedWorker:
             options = {
                 "url": self.config.urls.get(provider),
                 "data_timeout": self.config.data_timeout,
+                "max_reconnect_delay": self.config.max_reconnect_delay,
             }
         return default_feed_factory(provider, symbols, stream_manager, **options)
 
