@@ -40,9 +40,12 @@ def data_state(status: dict[str, Any]) -> str:
     ``waiting``: no symbol has had any price yet (start-up, exchanges not
     answering); ``stale``: some symbol had a price but no feed serves it now.
     """
-    if status.get("mock_active"):
-        return "simulated"
     symbols = status.get("symbols") or {}
+    # The fallback simulation, or PRICE_FEEDS=mock serving as a provider.
+    if status.get("mock_active") or any(
+        info.get("source") == "mock" for info in symbols.values()
+    ):
+        return "simulated"
     if not symbols or all(not info.get("last_update") for info in symbols.values()):
         return "waiting"
     if any(info.get("stale") for info in symbols.values()):

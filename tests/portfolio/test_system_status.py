@@ -65,6 +65,10 @@ async def test_other_rooms_get_no_status_greeting(connection_manager, ws_connect
     [
         ({"mock_active": True, "symbols": {}}, "simulated"),
         ({"symbols": {}}, "waiting"),
+        (
+            {"symbols": {"BTC": {"source": "mock", "last_update": "2026-01-01"}}},
+            "simulated",
+        ),
         ({"symbols": {"BTC": {"stale": True, "last_update": None}}}, "waiting"),
         (
             {
