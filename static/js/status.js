@@ -59,6 +59,8 @@ export function renderTruth(now = Date.now()) {
   if (state === "waiting" && view.status && view.status.available === false) label = "Waiting for the price worker";
   $("conn-label").textContent = label;
   pill.title = BANNER[state] || label;
+  // Chips from a status the worker no longer confirms are history, not health.
+  $("feed-status").classList.toggle("outdated", ["takeover", "offline", "reconnecting"].includes(state));
   const banner = $("truth-banner");
   const text = BANNER[state];
   banner.hidden = !text;
