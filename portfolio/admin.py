@@ -45,9 +45,16 @@ class AlertAdmin(admin.ModelAdmin):
         "symbol",
         "observed_value",
         "threshold",
+        "source",
+        "simulated",
         "acknowledged_at",
     )
-    list_filter = ("kind", ("acknowledged_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "kind",
+        "simulated",
+        "source",
+        ("acknowledged_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("message", "symbol", "owner__username")
     list_select_related = ("owner",)
     date_hierarchy = "triggered_at"
@@ -59,6 +66,8 @@ class AlertAdmin(admin.ModelAdmin):
         "threshold",
         "message",
         "observed_value",
+        "source",
+        "simulated",
         "sequence",
         "triggered_at",
     )
@@ -70,8 +79,8 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(PortfolioSnapshot)
 class PortfolioSnapshotAdmin(admin.ModelAdmin):
-    list_display = ("taken_at", "owner", "total_value")
-    list_filter = ("owner",)
+    list_display = ("taken_at", "owner", "total_value", "simulated")
+    list_filter = ("owner", "simulated")
     search_fields = ("owner__username",)
     date_hierarchy = "taken_at"
     list_select_related = ("owner",)

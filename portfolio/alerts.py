@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ from .models import ABOVE_KINDS, Alert, AlertKind, AlertRule
 from .notifications.outbox import deliveries_create_for_alert
 from .valuation import WIDE_CONTEXT, parse_decimal
 
-__all__ = ["AlertEngine", "condition_met", "alert_message"]
+__all__ = ["AlertEngine", "Provenance", "condition_met", "alert_message"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,26 @@ CHANGE_KINDS = frozenset({AlertKind.CHANGE_PCT_ABOVE, AlertKind.CHANGE_PCT_BELOW
 PORTFOLIO_KINDS = frozenset({AlertKind.PORTFOLIO_ABOVE, AlertKind.PORTFOLIO_BELOW})
 STORED_QUANTUM = Decimal("1e-18")
 MESSAGE_MAX = 300
+SIMULATED_NOTE = " (SIMULATED price, not market data)"
+MOCK_SOURCE = "mock"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an observed value came from, stored on the Alert it fires."""
+
+    source: str = ""
+    quote: str = "USD"
+    simulated: bool = False
+
+    @classmethod
+    def of_price(cls, price: Mapping[str, Any]) -> Provenance:
+        source = str(price.get("source") or "")
+        return cls(
+            source=source,
+            quote=str(price.get("quote") or "USD"),
+            simulated=source == MOCK_SOURCE,
+        )
 
 
 def condition_met(kind: str, observed: Decimal, threshold: Decimal) -> bool:
@@ -48,13 +69,23 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize() if value else Decimal(0), ",f")
 
 
-def alert_message(rule: AlertRule, observed: Decimal) -> str:
-    """Human text, e.g. "BTC price 65,010.12 USD rose above 65,000 USD"."""
+def alert_message(
+    rule: AlertRule,
+    observed: Decimal,
+    *,
+    quote: str = "USD",
+    simulated: bool = False,
+) -> str:
+    """Human text, e.g. "BTC price 65,010.12 USDT rose above 65,000 USDT".
+
+    A price rule compares in the price's own quote currency (Binance: USDT),
+    and an alert from a simulated price says so: nobody should act on it.
+    """
     verb = "rose above" if rule.kind in ABOVE_KINDS else "fell below"
     if rule.kind in PRICE_KINDS:
         text = (
-            f"{rule.symbol} price {_fmt(observed)} USD {verb} "
-            f"{_fmt(rule.threshold)} USD"
+            f"{rule.symbol} price {_fmt(observed)} {quote} {verb} "
+            f"{_fmt(rule.threshold)} {quote}"
         )
     elif rule.kind in CHANGE_KINDS:
         text = (
@@ -62,6 +93,8 @@ def alert_message(rule: AlertRule, observed: Decimal) -> str:
         )
     else:
         text = f"Portfolio value {_fmt(observed)} USD {verb} {_fmt(rule.threshold)} USD"
+    if simulated:
+        text += SIMULATED_NOTE
     return text[:MESSAGE_MAX]
 
 
@@ -113,10 +146,13 @@ class AlertEngine:
                 CHANGE_KINDS, parse_decimal(price.get("change_percent_24h"))
             ),
         }
+        origin = Provenance.of_price(price)
         fired = []
         for rule in list(self._by_symbol.get(price.get("symbol"), ())):
             value = observed.get(rule.kind)
-            if value is not None and (alert := self._evaluate(rule, value, now)):
+            if value is not None and (
+                alert := self._evaluate(rule, value, now, origin)
+            ):
                 fired.append(alert)
         return fired
 
@@ -148,26 +184,40 @@ class AlertEngine:
         )
 
     def evaluate_portfolio(
-        self, user_id: int, total_value: Decimal, *, now: datetime | None = None
+        self,
+        user_id: int,
+        total_value: Decimal,
+        *,
+        now: datetime | None = None,
+        simulated: bool = False,
+        sources: Mapping[str, int] | None = None,
     ) -> list[Alert]:
-        """Evaluate the portfolio-value rules of one user."""
+        """Evaluate the portfolio-value rules of one user.
+
+        ``simulated``: whether any price of the total was simulated; ``sources``
+        the total's ``{source: count}`` (one source is stored, several as "").
+        """
         if not self.loaded:
             self.reload()
         now = now or self._clock()
+        names = sorted(sources or ())
+        origin = Provenance(
+            source=names[0] if len(names) == 1 else "", simulated=simulated
+        )
         fired = []
         for rule in list(self._by_owner.get(user_id, ())):
-            if alert := self._evaluate(rule, Decimal(total_value), now):
+            if alert := self._evaluate(rule, Decimal(total_value), now, origin):
                 fired.append(alert)
         return fired
 
     def _evaluate(
-        self, rule: AlertRule, observed: Decimal, now: datetime
+        self, rule: AlertRule, observed: Decimal, now: datetime, origin: Provenance
     ) -> Alert | None:
         met = condition_met(rule.kind, observed, rule.threshold)
         if met == rule.last_condition_met:
             return None
         if met and not _in_cooldown(rule, now):
-            return self._fire(rule, observed, now)
+            return self._fire(rule, observed, now, origin)
         self._save_state(rule, met)
         return None
 
@@ -176,10 +226,12 @@ class AlertEngine:
         rule.last_condition_met = met
         AlertRule.objects.filter(pk=rule.pk).update(last_condition_met=met)
 
-    def _fire(self, rule: AlertRule, observed: Decimal, now: datetime) -> Alert | None:
+    def _fire(
+        self, rule: AlertRule, observed: Decimal, now: datetime, origin: Provenance
+    ) -> Alert | None:
         try:
             with transaction.atomic():
-                alert = self._write_alert(rule, observed, now)
+                alert = self._write_alert(rule, observed, now, origin)
         except IntegrityError:
             # Another worker wrote this sequence number first: its alert wins.
             logger.info("Alert for rule %s already written elsewhere", rule.pk)
@@ -190,7 +242,7 @@ class AlertEngine:
         return alert
 
     def _write_alert(
-        self, rule: AlertRule, observed: Decimal, now: datetime
+        self, rule: AlertRule, observed: Decimal, now: datetime, origin: Provenance
     ) -> Alert | None:
         locked = AlertRule.objects.select_for_update().filter(pk=rule.pk).first()
         if locked is None or not locked.enabled:
@@ -211,7 +263,11 @@ class AlertEngine:
             kind=locked.kind,
             symbol=locked.symbol,
             threshold=locked.threshold,
-            message=alert_message(locked, observed),
+            message=alert_message(
+                locked, observed, quote=origin.quote, simulated=origin.simulated
+            ),
+            source=origin.source,
+            simulated=origin.simulated,
             observed_value=observed.quantize(STORED_QUANTUM, context=WIDE_CONTEXT),
             sequence=locked.trigger_count,
             triggered_at=now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from typing import Any
 
 __all__ = ["RANGES", "MAX_POINTS", "downsample"]
 
@@ -18,22 +18,24 @@ MAX_POINTS = 300
 
 
 def downsample(
-    points: Iterable[tuple[datetime, Decimal]],
+    points: Iterable[tuple[datetime, Any]],
     *,
     start: datetime,
     end: datetime,
     max_points: int = MAX_POINTS,
-) -> list[tuple[datetime, Decimal]]:
+) -> list[tuple[datetime, Any]]:
     """At most ``max_points`` points: the last snapshot of each equal time bucket.
 
-    Keeping real snapshots (not averages) keeps every value exact.
+    Keeping real snapshots (not averages) keeps every value exact. A point is
+    ``(taken_at, value, ...)``; what follows the time (value, simulated flag)
+    travels with it unchanged.
     """
     points = list(points)
     if len(points) <= max_points:
         return points
     width = (end - start) / max_points
-    buckets: dict[int, tuple[datetime, Decimal]] = {}
-    for taken_at, value in points:
-        index = min(max(int((taken_at - start) / width), 0), max_points - 1)
-        buckets[index] = (taken_at, value)
+    buckets: dict[int, tuple[datetime, Any]] = {}
+    for point in points:
+        index = min(max(int((point[0] - start) / width), 0), max_points - 1)
+        buckets[index] = point
     return [buckets[i] for i in sorted(buckets)]

@@ -14,9 +14,11 @@ from channels.db import database_sync_to_async
 from streaming.delivery.client_frames import ClientError
 from streaming.delivery.consumers import register_action
 from streaming.delivery.messages import MessageType, WebSocketMessage
-from streaming.delivery.signals import client_connected
+from streaming.delivery.rooms import SYSTEM
+from streaming.delivery.signals import client_connected, rooms_joined
 
 from . import selectors, services
+from .live.status import STATUS_CACHE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,39 @@ async def send_missed_alerts(
     for data in await _unacknowledged_payloads(user_id):
         message = WebSocketMessage(MessageType.ALERT, data, room=f"alerts.{user_id}")
         await manager.send_to_client(client_id, message)
+
+
+NO_WORKER_STATUS: dict[str, Any] = {
+    "available": False,
+    "data_state": "waiting",
+    "message": "Waiting for the price worker to report.",
+}
+
+
+async def current_system_status() -> dict[str, Any]:
+    """The worker's last status (cache), or a "waiting" one when it has none."""
+    from django.core.cache import cache
+
+    try:
+        status = await cache.aget(STATUS_CACHE_KEY)
+    except Exception:  # noqa: BLE001 - cache (Redis) down: say we are waiting
+        logger.warning("reading the worker status failed", exc_info=True)
+        status = None
+    if not status:
+        return dict(NO_WORKER_STATUS)
+    return {"available": True, **status}
+
+
+async def send_system_status(
+    sender: Any, *, client_id: str, rooms: list[str], manager: Any, **kwargs: Any
+) -> None:
+    """A client that joins ``system`` hears the status now, not at the next tick."""
+    if SYSTEM not in rooms:
+        return
+    message = WebSocketMessage(
+        MessageType.SYSTEM_STATUS, await current_system_status(), room=SYSTEM
+    )
+    await manager.send_to_client(client_id, message)
 
 
 @database_sync_to_async
@@ -77,4 +112,5 @@ async def ack_action(consumer: Any, payload: dict[str, Any]) -> dict[str, Any]:
 
 def connect() -> None:
     client_connected.connect(send_missed_alerts, dispatch_uid="portfolio-missed-alerts")
+    rooms_joined.connect(send_system_status, dispatch_uid="portfolio-system-status")
     register_action("ack", ack_action)

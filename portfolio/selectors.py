@@ -83,12 +83,12 @@ def unacknowledged_alerts(*, owner: AbstractBaseUser) -> QuerySet[Alert]:
 
 def snapshot_list(
     *, owner: AbstractBaseUser, since: datetime
-) -> Iterable[tuple[datetime, object]]:
-    """``(taken_at, total_value)`` pairs since ``since``, oldest first."""
+) -> Iterable[tuple[datetime, object, bool]]:
+    """``(taken_at, total_value, simulated)`` since ``since``, oldest first."""
     return (
         PortfolioSnapshot.objects.filter(owner=owner, taken_at__gte=since)
         .order_by("taken_at")
-        .values_list("taken_at", "total_value")
+        .values_list("taken_at", "total_value", "simulated")
     )
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from .listings import validate_listed
 from .models import Alert, AlertRule, Holding
 
 __all__ = [
@@ -72,6 +73,7 @@ def holding_create(
     holding = Holding(owner=owner, symbol=symbol, amount=amount, cost_basis=cost_basis)
     _check_unique_symbol(holding)
     holding.full_clean()
+    validate_listed(holding.symbol)
     holding.save()
     return holding
 
@@ -82,6 +84,8 @@ def holding_update(*, holding: Holding, data: dict[str, Any]) -> Holding:
     _apply(holding, data, HOLDING_FIELDS)
     _check_unique_symbol(holding)
     holding.full_clean()
+    if "symbol" in data:
+        validate_listed(holding.symbol)
     holding.save(update_fields=[*data, "updated_at"])
     return holding
 
@@ -112,6 +116,8 @@ def alert_rule_create(
         cooldown_seconds=cooldown_seconds,
     )
     rule.full_clean()
+    if rule.needs_symbol:
+        validate_listed(rule.symbol)
     rule.save()
     return rule
 
@@ -132,6 +138,8 @@ def alert_rule_update(*, rule: AlertRule, data: dict[str, Any]) -> AlertRule:
         rule.last_condition_met = None
         fields.append("last_condition_met")
     rule.full_clean()
+    if rule.needs_symbol and ("symbol" in data or "kind" in data):
+        validate_listed(rule.symbol)
     # Only the edited fields: the alert engine owns trigger_count and
     # last_triggered_at, and this instance may be older than its last firing.
     rule.save(update_fields=fields)

@@ -28,6 +28,7 @@ __all__ = [
     "price_status",
     "portfolio_summary",
     "price_entry",
+    "provenance",
 ]
 
 HUNDRED = Decimal(100)
@@ -113,12 +114,14 @@ def price_status(
     now: datetime,
     stale_after: float | int | Decimal | timedelta,
 ) -> dict[str, Any]:
-    """Source, event time, age, stale and simulated flags of one price dict."""
+    """Source, quote currency, event time, age, stale and simulated flags of a price."""
     age = price_age_seconds(price, now)
     stale = age is None or age > _seconds(stale_after)
     source = price.get("source")
     return {
         "source": source,
+        # Older cached dicts predate the field: they were all USD-labelled.
+        "quote": price.get("quote") or "USD",
         "price_timestamp": price.get("timestamp"),
         "age_seconds": None if age is None else format(age.quantize(AGE_QUANTUM), "f"),
         "stale": stale,
@@ -157,6 +160,7 @@ def _value_holding(
         "unrealized_pl": None,
         "unrealized_pl_percent": None,
         "source": None,
+        "quote": None,
         "price_timestamp": None,
         "age_seconds": None,
         "stale": None,
@@ -199,6 +203,21 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "priced_count": len(priced),
         "unpriced_count": len(rows) - len(priced),
         "stale_count": sum(1 for r in priced if r["stale"]),
+        **provenance(priced),
+    }
+
+
+def provenance(priced: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where a total's prices came from: ``simulated`` when ANY was simulated
+    (a total resting on one invented price is not market data), and
+    ``sources`` ``{source: holdings priced by it}``."""
+    sources: dict[str, int] = {}
+    for row in priced:
+        name = row["source"] or "unknown"
+        sources[name] = sources.get(name, 0) + 1
+    return {
+        "simulated": any(r["simulated"] for r in priced),
+        "sources": dict(sorted(sources.items())),
     }
 
 
@@ -267,6 +286,7 @@ def price_entry(
     if price is None or entry["price"] is None:
         entry.update(
             source=None,
+            quote=None,
             price_timestamp=None,
             age_seconds=None,
             stale=None,

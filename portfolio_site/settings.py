@@ -265,6 +265,14 @@ COINBASE_WS_URL = env.str(
     "COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com"
 )
 KRAKEN_WS_URL = env.str("KRAKEN_WS_URL", default="wss://ws.kraken.com/v2")
+# The asset registry (streaming/feeds/listings.py): the exchanges' public
+# listings, fetched when reachable; ASSET_LISTINGS_FETCH=0 keeps to the
+# shipped snapshot (offline installs, tests).
+ASSET_LISTINGS_FETCH = env.bool("ASSET_LISTINGS_FETCH", default=True)
+ASSET_LISTING_URLS = {
+    "binance": env.str("BINANCE_REST_URL", default=""),
+    "coinbase": env.str("COINBASE_REST_URL", default=""),
+}
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # A client that reads nothing is disconnected once this many bytes wait unsent
 # in its socket buffer (streaming/delivery/hub.py); the others are not held up.

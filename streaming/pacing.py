@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 import random
 
-__all__ = ["Backoff", "Throttle", "JITTER"]
+__all__ = ["Backoff", "Throttle", "JITTER", "PRICE_FEED_MAX_RECONNECT_DELAY"]
 
 #: Jitter multiplies each backoff delay by a factor in this range (then capped),
 #: so many clients cut at once do not all return at the same instant.
 JITTER = (0.8, 1.2)
+
+#: Cap of a price feed's reconnect backoff, in seconds. Once an exchange is
+#: back, prices flow again within one capped delay plus the handshake (< 15 s),
+#: and a socket retrying for ever stays at ~6-7 attempts a minute (30-38 per
+#: 5 min), well inside Binance's 300 connection attempts per 5 min per IP
+#: even with several sockets (one per 1024 streams).
+PRICE_FEED_MAX_RECONNECT_DELAY = 10.0
 
 
 class Backoff:
@@ -25,7 +32,12 @@ class Backoff:
     def next_delay(self) -> float:
         # The exponent is bounded so a server flapping for days cannot overflow.
         delay = self.base * (2 ** min(self.step, 30))
-        delay = min(self.cap, delay * random.uniform(*JITTER))
+        if delay >= self.cap:
+            # At the cap still jittered (never above it): sockets cut together
+            # must not all retry on the same tick for ever.
+            delay = self.cap * random.uniform(JITTER[0], 1.0)
+        else:
+            delay = min(self.cap, delay * random.uniform(*JITTER))
         self.step += 1
         self.delays.append(delay)
         return delay

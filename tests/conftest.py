@@ -23,6 +23,16 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def offline_asset_registry():
+    """The shipped listing snapshot, never the internet: tests stay on 127.0.0.1."""
+    from streaming.feeds.listings import AssetRegistry, set_default_registry
+
+    set_default_registry(AssetRegistry(fetch=False))
+    yield
+    set_default_registry(None)
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(

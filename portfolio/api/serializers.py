@@ -127,12 +127,24 @@ class AlertSerializer(serializers.ModelSerializer):
             "threshold",
             "observed_value",
             "message",
+            "source",
+            "simulated",
             "triggered_at",
             "acknowledged",
             "acknowledged_at",
             "deliveries",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "source": {
+                "help_text": "Price source of the observed value (binance, "
+                "coinbase, mock); empty for a total priced by several."
+            },
+            "simulated": {
+                "help_text": "True when the observed value rests on a simulated "
+                "(mock) price: not market data."
+            },
+        }
 
 
 class AlertFilterSerializer(serializers.Serializer):
@@ -165,6 +177,10 @@ def _dec(help_text: str = "") -> serializers.CharField:
 class PriceStatusSerializer(serializers.Serializer):
     source = serializers.CharField(
         allow_null=True, help_text="binance, coinbase, kraken, mock or manual."
+    )
+    quote = serializers.CharField(
+        allow_null=True,
+        help_text="Currency the price is quoted in: USDT on Binance, USD on Coinbase.",
     )
     price_timestamp = serializers.CharField(
         allow_null=True, help_text="Exchange event time (ISO-8601)."
@@ -202,6 +218,13 @@ class PortfolioTotalsSerializer(serializers.Serializer):
     priced_count = serializers.IntegerField()
     unpriced_count = serializers.IntegerField()
     stale_count = serializers.IntegerField()
+    simulated = serializers.BooleanField(
+        help_text="True when any priced holding uses a simulated price."
+    )
+    sources = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Holdings priced per source, e.g. {\"binance\": 2, \"mock\": 1}.",
+    )
 
 
 class PortfolioSummarySerializer(serializers.Serializer):
@@ -217,6 +240,9 @@ class PortfolioSummarySerializer(serializers.Serializer):
 class HistoryPointSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
     value = serializers.CharField()
+    simulated = serializers.BooleanField(
+        help_text="True when this total rested on simulated prices."
+    )
 
 
 class HistoryQuerySerializer(serializers.Serializer):

@@ -223,8 +223,12 @@ class PortfolioHistoryView(APIView):
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "points": [
-                    {"timestamp": t.isoformat(), "value": valuation.decimal_str(v)}
-                    for t, v in points
+                    {
+                        "timestamp": t.isoformat(),
+                        "value": valuation.decimal_str(v),
+                        "simulated": simulated,
+                    }
+                    for t, v, simulated in points
                 ],
             }
         )

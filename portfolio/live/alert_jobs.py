@@ -52,10 +52,23 @@ class AlertJob:
         if self.engine.price_may_fire(event.data):
             self._put({"price": event.data})
 
-    def check_total(self, user_id: int, total: Decimal) -> None:
-        """A user's complete portfolio value; queue it when a rule may fire."""
+    def check_total(
+        self, user_id: int, total: Decimal, totals: dict[str, Any] | None = None
+    ) -> None:
+        """A user's complete portfolio value; queue it when a rule may fire.
+
+        ``totals`` (the summary's) carries the provenance the Alert stores.
+        """
         if self.engine.portfolio_may_fire(user_id, total):
-            self._put({"user_id": user_id, "total": total})
+            totals = totals or {}
+            self._put(
+                {
+                    "user_id": user_id,
+                    "total": total,
+                    "simulated": bool(totals.get("simulated")),
+                    "sources": totals.get("sources") or {},
+                }
+            )
 
     def _put(self, job: dict[str, Any]) -> None:
         try:
@@ -91,5 +104,10 @@ class AlertJob:
         if "price" in job:
             fired = self.engine.evaluate_price(job["price"])
         else:
-            fired = self.engine.evaluate_portfolio(job["user_id"], job["total"])
+            fired = self.engine.evaluate_portfolio(
+                job["user_id"],
+                job["total"],
+                simulated=job.get("simulated", False),
+                sources=job.get("sources"),
+            )
         return [alert_payload(alert) for alert in fired]

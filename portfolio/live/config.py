@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from streaming.feeds.providers import PriceFeedProvider
+from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
 
 __all__ = ["WorkerConfig", "parse_providers"]
 
@@ -31,6 +32,9 @@ class WorkerConfig:
     urls: dict[PriceFeedProvider, str] = field(default_factory=dict)
     #: Reopen an exchange socket that sent nothing at all for this long.
     data_timeout: float = 60.0
+    #: Longest wait between reconnect attempts (jittered below it): prices
+    #: flow again within ~this long of an exchange's return (streaming/pacing.py).
+    max_reconnect_delay: float = PRICE_FEED_MAX_RECONNECT_DELAY
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> WorkerConfig:

@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["PortfolioJob", "complete_total"]
 
-PortfolioCheck = Callable[[int, Decimal], None]
+#: ``(user_id, total, totals)``: the summary's totals carry its provenance.
+PortfolioCheck = Callable[[int, Decimal, dict[str, Any]], None]
 
 
 def complete_total(summary: dict[str, Any]) -> str | None:
@@ -112,13 +113,14 @@ class PortfolioJob:
 
         return handler
 
-    def totals(self) -> dict[int, Decimal]:
-        """Complete total value per user right now (for snapshots)."""
+    def totals(self) -> dict[int, tuple[Decimal, bool]]:
+        """Complete ``(total value, simulated)`` per user right now (snapshots)."""
         result = {}
         for user_id, monitor in list(self.monitors.items()):
-            total = complete_total(monitor.get_holdings_summary())
+            summary = monitor.get_holdings_summary()
+            total = complete_total(summary)
             if total is not None:
-                result[user_id] = Decimal(total)
+                result[user_id] = (Decimal(total), summary["totals"]["simulated"])
         return result
 
     async def run(self) -> None:
@@ -143,4 +145,4 @@ class PortfolioJob:
             )
             total = complete_total(summary)
             if total is not None:
-                self.on_total(user_id, Decimal(total))
+                self.on_total(user_id, Decimal(total), summary["totals"])

@@ -1,4 +1,4 @@
-"""Job: the value history, one PortfolioSnapshot per user per interval."""
+"""Job: the value history: one PortfolioSnapshot (with provenance) per user per tick."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class SnapshotJob:
     """Every ``interval`` seconds, store each complete portfolio total."""
 
     def __init__(
-        self, totals: Callable[[], dict[int, Decimal]], *, interval: float
+        self, totals: Callable[[], dict[int, tuple[Decimal, bool]]], *, interval: float
     ) -> None:
         self.totals = totals
         self.interval = interval
@@ -39,9 +39,13 @@ class SnapshotJob:
 
     async def take(self) -> int:
         now = datetime.now(UTC)
+        # Each point keeps whether it rests on simulated prices, so the history
+        # never passes an invented total off as market data.
         rows = [
-            PortfolioSnapshot(owner_id=user_id, total_value=total, taken_at=now)
-            for user_id, total in self.totals().items()
+            PortfolioSnapshot(
+                owner_id=user_id, total_value=total, taken_at=now, simulated=simulated
+            )
+            for user_id, (total, simulated) in self.totals().items()
         ]
         if not rows:
             return 0

@@ -23,11 +23,34 @@ from streaming.publisher import ConflatingPublisher
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["StatusJob", "STATUS_CACHE_KEY"]
+__all__ = ["StatusJob", "STATUS_CACHE_KEY", "data_state", "DATA_STATES"]
 
 STATUS_CACHE_KEY = "streams-status"
 STATUS_TTL = 3600
 LOG_EVERY = 60.0
+
+#: What the prices are, in the words of the page's status pill: ``live`` only
+#: when every watched symbol has a fresh real price.
+DATA_STATES = ("live", "stale", "simulated", "waiting")
+
+
+def data_state(status: dict[str, Any]) -> str:
+    """Describe the data, not the socket: simulated beats stale beats live.
+
+    ``waiting``: no symbol has had any price yet (start-up, exchanges not
+    answering); ``stale``: some symbol had a price but no feed serves it now.
+    """
+    symbols = status.get("symbols") or {}
+    # The fallback simulation, or PRICE_FEEDS=mock serving as a provider.
+    if status.get("mock_active") or any(
+        info.get("source") == "mock" for info in symbols.values()
+    ):
+        return "simulated"
+    if not symbols or all(not info.get("last_update") for info in symbols.values()):
+        return "waiting"
+    if any(info.get("stale") for info in symbols.values()):
+        return "stale"
+    return "live"
 
 
 class StatusJob:
@@ -52,7 +75,7 @@ class StatusJob:
         feeds = self.feeds
         symbol_status = feeds.get_symbol_status()
         simulation = feeds.simulation
-        return {
+        status = {
             "providers": feeds.get_provider_status(),
             "serving": {s: info.get("source") for s, info in symbol_status.items()},
             "symbols": symbol_status,
@@ -69,7 +92,12 @@ class StatusJob:
                 "batches": self.publisher.batches,
             },
             "updated_at": datetime.now(UTC).isoformat(),
+            # The page calls the worker gone (a takeover) when no status came
+            # for a few intervals.
+            "interval": self.interval,
         }
+        status["data_state"] = data_state(status)
+        return status
 
     def handle_connection_event(self, event: StreamEvent) -> None:
         """Bus subscriber (CONNECTION_STATUS): tell everyone at once."""

@@ -29,6 +29,7 @@ from streaming.delivery.server import WebSocketServer
 from streaming.events import EventFilter, EventType
 from streaming.feeds.base import BasePriceFeed
 from streaming.feeds.factory import default_feed_factory
+from streaming.feeds.listings import default_registry
 from streaming.feeds.manager import PriceFeedManager
 from streaming.feeds.providers import PriceFeedProvider
 from streaming.manager import StreamManager
@@ -109,11 +110,15 @@ class FeedWorker:
         stream_manager: StreamManager | None = None,
     ) -> BasePriceFeed:
         if provider is PriceFeedProvider.MOCK:
-            options: dict[str, Any] = {"update_interval": self.config.mock_interval}
+            options: dict[str, Any] = {
+                "update_interval": self.config.mock_interval,
+                "listed": default_registry().listed_anywhere,
+            }
         else:
             options = {
                 "url": self.config.urls.get(provider),
                 "data_timeout": self.config.data_timeout,
+                "max_reconnect_delay": self.config.max_reconnect_delay,
             }
         return default_feed_factory(provider, symbols, stream_manager, **options)
 

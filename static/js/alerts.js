@@ -69,6 +69,7 @@ export class Alerts {
     li.dataset.id = a.id;
     const text = el("div", "alert-text");
     text.appendChild(el("span", "alert-message", a.message));
+    if (a.simulated) text.appendChild(el("span", "source-badge src-mock", "Simulated"));
     text.appendChild(el("time", "muted small", new Date(a.triggered_at).toLocaleString()));
     if (a.deliveries && a.deliveries.length) text.appendChild(deliveryLine(a.deliveries));
     li.appendChild(text);

@@ -46,7 +46,7 @@ export class ValueChart {
           legend: { display: false },
           tooltip: { callbacks: {
             title: (items) => (items.length ? new Date(items[0].parsed.x).toLocaleString() : ""),
-            label: (item) => usd(item.raw.s)
+            label: (item) => usd(item.raw.s) + (item.raw.sim ? " (simulated prices)" : "")
           } }
         },
         scales: {
@@ -62,7 +62,7 @@ export class ValueChart {
     this.range = range;
     this.points.length = 0;
     for (const p of points) {
-      this.points.push({ x: Date.parse(p.timestamp), y: toNumber(p.value), s: p.value });
+      this.points.push({ x: Date.parse(p.timestamp), y: toNumber(p.value), s: p.value, sim: !!p.simulated });
     }
     this.redraw();
   }
@@ -77,12 +77,12 @@ export class ValueChart {
   }
 
   // One live point: a complete total the server sent (never one computed here).
-  extend(timestamp, value) {
+  extend(timestamp, value, simulated = false) {
     const x = Date.parse(timestamp);
     if (!isFinite(x) || value === null || value === undefined) return;
     const last = this.points[this.points.length - 1];
     if (last && x <= last.x) return;
-    this.points.push({ x, y: toNumber(value), s: value });
+    this.points.push({ x, y: toNumber(value), s: value, sim: !!simulated });
     if (this.points.length > MAX_LIVE_POINTS) this.points.shift();
     this.redraw();
   }

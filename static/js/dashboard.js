@@ -13,7 +13,7 @@ import { HoldingsTable } from "./holdings-table.js";
 import { Rules } from "./rules.js";
 import { LiveSocket, streamUrl } from "./socket.js";
 import { markUpdated, on, setApiHoldings, setSummary, setTicks, store } from "./state.js";
-import { renderFeedStatus, setConnection, setLastUpdate } from "./status.js";
+import { renderFeedStatus, renderTruth, setConnection, setLastUpdate, setTotalsProvenance } from "./status.js";
 import { reportError, toast } from "./toasts.js";
 import { renderTotals } from "./totals.js";
 
@@ -42,6 +42,7 @@ function start(root) {
 
   on("summary", (summary) => {
     renderTotals(summary.totals);
+    setTotalsProvenance(summary.totals);
     table.render();
     if (allocation) allocation.update(summary.holdings);
   });
@@ -92,7 +93,8 @@ function start(root) {
 
   resync();
   socket.connect();
-  setInterval(() => { table.refreshAges(); setLastUpdate(store.lastUpdate); }, 1000);
+  // Each second: ages, and the pill (a worker that stopped reporting is noticed).
+  setInterval(() => { table.refreshAges(); setLastUpdate(store.lastUpdate); renderTruth(); }, 1000);
   window.addEventListener("online", () => { if (!socket.ws) socket.connect(); });
 }
 

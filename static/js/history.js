@@ -27,12 +27,15 @@ export class History {
     if (!this.chart) return;
     this.chart.setHistory(data.range, data.points);
     this.showEmpty();
+    const simulated = data.points.some((p) => p.simulated);
+    const note = $("value-chart-simulated");
+    if (note) note.hidden = !simulated;
   }
 
   // A portfolio_update frame: its total is a point only when every holding is priced.
   extend(summary) {
     if (!this.chart || !isCompleteTotal(summary.totals)) return;
-    this.chart.extend(summary.as_of, summary.totals.value);
+    this.chart.extend(summary.as_of, summary.totals.value, summary.totals.simulated);
     this.showEmpty();
   }
 

@@ -71,11 +71,14 @@ export class HoldingsTable {
       if (prev && Dec.cmp(row.price, prev) !== 0) flash(cell, Dec.cmp(row.price, prev));
       priceText.classList.remove("muted");
       priceText.textContent = Dec.price(row.price);
-      badge.textContent = sourceName(row.source) || "?";
+      // The quote currency is part of the price: Binance's is USDT, not USD.
+      const quote = row.quote || "USD";
+      badge.textContent = (sourceName(row.source) || "?") + (row.source === "mock" ? "" : " · " + quote);
       badge.className = "source-badge src-" + (row.source || "unknown");
       badge.title = row.source === "mock"
-        ? "Simulated price: no exchange is connected for this symbol"
-        : "Price from " + sourceName(row.source);
+        ? "Simulated price: no exchange is connected for this symbol — not market data"
+        : "Price from " + sourceName(row.source) + ", quoted in " + quote
+          + (quote === "USD" ? "" : " (counted as USD in the totals)");
     }
     tr.dataset.price = row.price || "";
   }

@@ -8,6 +8,9 @@ export function renderTotals(totals) {
   const value = $("total-value");
   value.textContent = usd(totals.value);
   setExact(value, totals.value);
+  value.classList.toggle("simulated", !!totals.simulated);
+  const mark = $("total-simulated");
+  if (mark) mark.hidden = !totals.simulated;
 
   const change = $("total-change");
   setFigure(change, totals.change_24h === null ? "—" : withPercent(totals.change_24h, totals.change_percent_24h),
@@ -20,6 +23,8 @@ export function renderTotals(totals) {
   setExact(pl, totals.unrealized_pl);
 
   const notes = [];
+  if (totals.simulated) notes.push("rests on simulated prices");
+  if (totals.stale_count) notes.push(totals.stale_count + " priced from stale data");
   if (totals.unpriced_count) notes.push(totals.unpriced_count + " without a price yet (not in the total)");
   $("summary-note").textContent = notes.join(" · ");
 }

@@ -30,7 +30,7 @@ from .client_frames import (
 from .hub import get_connection_manager
 from .messages import MessageType, WebSocketMessage
 from .rooms import PRIVATE_KINDS, user_room
-from .signals import client_connected
+from .signals import client_connected, rooms_joined
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +157,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
             MessageType.STATUS,
             {"event": f"{action}d", "rooms": rooms, "subscribed": subscribed},
         )
+        if action == "subscribe" and rooms:
+            await rooms_joined.asend(
+                sender=self.__class__,
+                client_id=self.client_id,
+                user_id=self.user_id,
+                rooms=rooms,
+                manager=self.manager,
+            )
 
     async def close(self, code: int | bool | None = None, reason: str | None = None):
         # Channels' close goes through daphne to autobahn, which refuses 1008

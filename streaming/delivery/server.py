@@ -151,6 +151,10 @@ class WebSocketServer:
             self._error = str(exc)
             logger.exception("daphne stopped with an error")
         finally:
+            if self._loop is None and not self._error:
+                # A listen that fails before the reactor runs (port in use)
+                # makes daphne return quietly, without ever being ready.
+                self._error = "could not listen (address already in use?)"
             self._ready.set()
 
     def _check_listening(self) -> None:

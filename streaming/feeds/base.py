@@ -53,6 +53,9 @@ class PriceUpdate:
     change_24h: Decimal | None = None
     change_percent_24h: Decimal | None = None
     source: DataSource = DataSource.MANUAL
+    #: The currency the exchange quoted the price in: Binance quotes USDT
+    #: (a stablecoin, not USD), Coinbase USD; shown so nobody mistakes one for USD.
+    quote: str = "USD"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: channel layers and browsers cannot carry Decimal."""
@@ -64,6 +67,7 @@ class PriceUpdate:
             "change_24h": _decimal_str(self.change_24h),
             "change_percent_24h": _decimal_str(self.change_percent_24h),
             "source": self.source.value,
+            "quote": self.quote,
         }
 
 

@@ -34,6 +34,7 @@ from streaming.feeds.parsing import decimal_field, epoch_ms, require_mapping
 from streaming.feeds.parsing import loads_string_amounts as loads
 from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
 from streaming.manager import StreamManager
+from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
 from streaming.stream_types import StreamConfig
 
 __all__ = ["BinancePriceFeed", "is_server_shutdown", "BINANCE_URL", "stream_url"]
@@ -100,7 +101,7 @@ class BinancePriceFeed(BasePriceFeed):
         max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION,
         max_connection_age: float | None = MAX_CONNECTION_AGE,
         reconnect_delay: float = 1.0,
-        max_reconnect_delay: float = 60.0,
+        max_reconnect_delay: float = PRICE_FEED_MAX_RECONNECT_DELAY,
         reconnect_attempts: int | None = None,
         heartbeat_interval: float = 30.0,
         stream_manager: StreamManager | None = None,
@@ -171,6 +172,7 @@ class BinancePriceFeed(BasePriceFeed):
             change_24h=decimal_field(data, "p"),
             change_percent_24h=decimal_field(data, "P"),
             source=DataSource.BINANCE,
+            quote="USDT",
         )
 
     async def start(self) -> None:

@@ -44,6 +44,7 @@ from streaming.feeds.parsing import decimal_field, iso_time, require_mapping
 from streaming.feeds.parsing import loads_string_amounts as loads
 from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
 from streaming.manager import StreamManager
+from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
 from streaming.stream_types import StreamConfig
 
 __all__ = ["CoinbasePriceFeed", "COINBASE_URL", "PERCENT_QUANTUM"]
@@ -74,7 +75,7 @@ class CoinbasePriceFeed(BasePriceFeed):
         *,
         url: str = COINBASE_URL,
         reconnect_delay: float = 1.0,
-        max_reconnect_delay: float = 60.0,
+        max_reconnect_delay: float = PRICE_FEED_MAX_RECONNECT_DELAY,
         reconnect_attempts: int | None = None,
         heartbeat_interval: float = 30.0,
         stream_manager: StreamManager | None = None,

@@ -1,17 +1,23 @@
 """A labelled mock feed: a seeded random walk for development and tests.
 
-Every step moves each price by a whole number of basis points drawn from a
-seeded ``random.Random``, so the walk is exact Decimal arithmetic and the same
-seed always yields the same prices. Every update carries ``source=MOCK`` so a
-mock price can never be mistaken for a market price.
+Each step moves a price by a normal draw (seeded ``random.Random``) scaled to
+the asset's real order of volatility over the step's duration: BTC moves a
+few hundredths of a percent in 30 s, as on the market, not 1.6 %. The drawn
+move is rounded to 0.01 basis point and applied in exact Decimal arithmetic,
+so the same seed always yields the same prices. Every update carries
+``source=MOCK`` so a mock price can never be mistaken for a market price. With
+``listed`` the feed prices only symbols an exchange lists; the others are
+reported unsupported rather than given an invented price.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,7 +29,14 @@ from streaming.feeds.base import (
     PriceUpdate,
 )
 
-__all__ = ["MockPriceFeed", "STARTING_PRICES", "starting_price", "quantum_for"]
+__all__ = [
+    "MockPriceFeed",
+    "STARTING_PRICES",
+    "ANNUAL_VOLATILITY",
+    "starting_price",
+    "quantum_for",
+    "step_sigma_bps",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +49,31 @@ STARTING_PRICES: dict[str, Decimal] = {
     "ADA": Decimal("0.4500"),
     "DOGE": Decimal("0.12000000"),
 }
-MAX_STEP_BPS = 25  # at most 0.25 % per step
+#: Annualised volatility, the real order of magnitude (2023-24 realised vol).
+ANNUAL_VOLATILITY: dict[str, float] = {
+    "BTC": 0.50,
+    "ETH": 0.60,
+    "SOL": 0.85,
+    "BNB": 0.50,
+    "XRP": 0.75,
+    "ADA": 0.75,
+    "DOGE": 0.90,
+    "USDT": 0.005,
+    "USDC": 0.005,
+    "DAI": 0.005,
+    "FDUSD": 0.005,
+}
+DEFAULT_VOLATILITY = 0.90  # a typical altcoin
+SECONDS_PER_YEAR = 365 * 24 * 3600
+#: No single step beyond this many standard deviations (a fat tail, capped).
+MAX_SIGMAS = 4.0
+BPS_QUANTUM = Decimal("0.01")
+
+
+def step_sigma_bps(symbol: str, seconds: float) -> float:
+    """Standard deviation of one step of ``seconds``, in basis points."""
+    annual = ANNUAL_VOLATILITY.get(symbol, DEFAULT_VOLATILITY)
+    return annual * math.sqrt(max(seconds, 0.001) / SECONDS_PER_YEAR) * 10_000
 
 
 def quantum_for(price: Decimal) -> Decimal:
@@ -66,8 +103,12 @@ class MockPriceFeed(BasePriceFeed):
         update_interval: float = 1.0,
         *,
         seed: int | None = None,
+        listed: Callable[[str], bool] | None = None,
     ) -> None:
-        super().__init__(PriceFeedProvider.MOCK, symbols)
+        self._listed = listed
+        super().__init__(PriceFeedProvider.MOCK, [])
+        for symbol in symbols:
+            self.add_symbol(symbol)
         self.update_interval = update_interval
         self.seed = seed
         self._rng = random.Random(seed)
@@ -75,6 +116,14 @@ class MockPriceFeed(BasePriceFeed):
         self._price: dict[str, Decimal] = {}
         self._volume: dict[str, Decimal] = {}
         self._task: asyncio.Task[None] | None = None
+
+    def add_symbol(self, symbol: str) -> None:
+        """Track a symbol, unless no exchange lists it (then say so in status)."""
+        if self._listed is not None and not self._listed(symbol):
+            logger.warning("simulation: %s is not listed anywhere; no price", symbol)
+            self.unsupported.add(symbol)
+            return
+        super().add_symbol(symbol)
 
     def _ensure(self, symbol: str) -> None:
         if symbol not in self._price:
@@ -90,7 +139,9 @@ class MockPriceFeed(BasePriceFeed):
         for symbol in self.symbols:
             self._ensure(symbol)
             old = self._price[symbol]
-            bps = self._rng.randint(-MAX_STEP_BPS, MAX_STEP_BPS)
+            sigma = step_sigma_bps(symbol, self.update_interval)
+            draw = max(-MAX_SIGMAS, min(MAX_SIGMAS, self._rng.gauss(0.0, 1.0)))
+            bps = Decimal(repr(draw * sigma)).quantize(BPS_QUANTUM)
             new = (old * (10_000 + bps) / 10_000).quantize(quantum_for(old))
             if new <= 0:
                 new = quantum_for(old)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from streaming.feeds.base import BasePriceFeed
+from streaming.feeds.listings import default_registry
 from streaming.feeds.mock import MockPriceFeed
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,13 @@ class SimulatedFallback:
             "Showing SIMULATED prices until a real exchange delivers."
         )
         logger.warning("%s", self.message)
-        feed = MockPriceFeed(self._symbols(), update_interval=self.interval)
+        # Only listed symbols get a simulated price: an unlisted one has no
+        # market to imitate, and an invented price would skew every total.
+        feed = MockPriceFeed(
+            self._symbols(),
+            update_interval=self.interval,
+            listed=default_registry().listed_anywhere,
+        )
         self.feed = feed
         self._add(feed)
         await feed.start()

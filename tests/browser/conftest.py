@@ -99,6 +99,7 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
         env["DATABASE_URL"] = f"sqlite:///{tmp / 'browser.sqlite3'}"
     env.update(
         PRICE_FEEDS="mock",
+        ASSET_LISTINGS_FETCH="0",  # the shipped listing snapshot: no internet
         FEED_STARTUP_WINDOW="0",
         PRICE_PUBLISH_INTERVAL="0.25",
         PORTFOLIO_SNAPSHOT_INTERVAL="2",

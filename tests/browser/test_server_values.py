@@ -156,11 +156,14 @@ def _assert_shows(page, summary: dict[str, Any]) -> None:
                 pct(row["allocation_percent"], False)
             )
     unpriced = totals["unpriced_count"]
-    note = page.locator("#summary-note")
+    notes = []
+    if totals["simulated"]:  # provenance of the total, as the server says
+        notes.append("rests on simulated prices")
+    if totals["stale_count"]:
+        notes.append(f"{totals['stale_count']} priced from stale data")
     if unpriced:
-        expect(note).to_have_text(f"{unpriced} without a price yet (not in the total)")
-    else:
-        expect(note).to_have_text("")
+        notes.append(f"{unpriced} without a price yet (not in the total)")
+    expect(page.locator("#summary-note")).to_have_text(" · ".join(notes))
 
 
 def test_page_shows_the_servers_figures_only(

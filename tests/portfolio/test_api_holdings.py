@@ -130,3 +130,27 @@ def test_anonymous_is_refused(anon):
 
 def test_non_integer_id_is_404(api):
     assert api.get(f"{URL}abc/").status_code == 404
+
+
+# -- only listed symbols (the asset registry) -----------------------------------
+def test_unlisted_symbol_is_refused_in_a_users_words(api):
+    resp = api.post("/api/holdings/", {"symbol": "XQZV", "amount": "1"}, format="json")
+    assert resp.status_code == 400
+    assert resp.json()["symbol"] == ["XQZV is not listed on Binance or Coinbase."]
+    assert api.get("/api/holdings/").json()["results"] == []
+
+
+def test_close_unlisted_symbol_gets_a_suggestion(api):
+    resp = api.post("/api/holdings/", {"symbol": "ETHH", "amount": "1"}, format="json")
+    assert resp.status_code == 400
+    assert "Did you mean ETH?" in resp.json()["symbol"][0]
+
+
+def test_rules_refuse_unlisted_symbols_too(api):
+    resp = api.post(
+        "/api/alert-rules/",
+        {"kind": "price_above", "symbol": "XXXX", "threshold": "1"},
+        format="json",
+    )
+    assert resp.status_code == 400
+    assert resp.json()["symbol"] == ["XXXX is not listed on Binance or Coinbase."]

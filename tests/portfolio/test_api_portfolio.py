@@ -29,7 +29,7 @@ def hold(user, symbol, amount, cost=None):
 def test_portfolio_summary_from_cached_prices(api, user, seed_prices):
     hold(user, "BTC", "0.5", cost="20000")
     hold(user, "ETH", "2")
-    hold(user, "NOPE", "1")
+    hold(user, "DOT", "1")  # listed, not priced yet
     seed_prices(
         price("BTC", "65010.12", change="1000"),
         price("ETH", "3000.10", change="-100", source="mock", age=60),
@@ -41,8 +41,8 @@ def test_portfolio_summary_from_cached_prices(api, user, seed_prices):
     assert rows["BTC"]["unrealized_pl_percent"] == "62.5253"
     assert rows["ETH"]["value"] == "6000.2"
     assert rows["ETH"]["stale"] is True and rows["ETH"]["simulated"] is True
-    assert rows["NOPE"]["value"] is None
-    assert body["unpriced"] == ["NOPE"]
+    assert rows["DOT"]["value"] is None
+    assert body["unpriced"] == ["DOT"]
     assert body["totals"]["value"] == "38505.26"
     assert body["totals"]["change_24h"] == "300"
     assert body["totals"]["unpriced_count"] == 1
@@ -110,7 +110,7 @@ def test_prices_lists_watched_held_and_priced(
 ):
     settings.WATCH_SYMBOLS = ["BTC", "ETH"]
     hold(user, "DOGE", "1")
-    hold(other_user, "SECRET", "1")  # unpriced and not mine: not listed
+    hold(other_user, "ADA", "1")  # unpriced and not mine: not listed
     seed_prices(
         price("BTC", "65010.120", change_pct="1.5", source="coinbase"),
         price("SOL", "150", source="mock", age=100),

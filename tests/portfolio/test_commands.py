@@ -157,3 +157,21 @@ def test_settings_match_the_run():
     assert bool(settings.REDIS_URL) == (
         "Redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"]
     )
+
+
+def test_serve_on_a_port_in_use_exits_non_zero_at_once_naming_it():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        proc = manage("serve", "--port", str(port), "--no-feeds")
+        try:
+            out, _ = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert proc.returncode not in (0, None), out
+    assert time.monotonic() - started < 20  # at once: no server left running
+    assert f"Port {port} on 127.0.0.1 is not available" in out
+    assert f"PORT={port + 1} make run" in out
+    assert "Serving on" not in out

@@ -5,7 +5,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from streaming.feeds.base import DataSource, FeedStatus
-from streaming.feeds.mock import MockPriceFeed, quantum_for, starting_price
+from streaming.feeds.mock import (
+    MockPriceFeed,
+    quantum_for,
+    starting_price,
+    step_sigma_bps,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -13,24 +18,39 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 def test_seeded_walk_is_exact_and_deterministic():
     feed = MockPriceFeed(["BTC", "ETH", "SOL", "XYZ"], seed=42)
     first = feed.next_updates(NOW)
-    assert [(u.symbol, u.price) for u in first] == [
-        ("BTC", Decimal("59892.00")),
-        ("ETH", Decimal("2997.60")),
-        ("SOL", Decimal("149.7450")),
-        ("XYZ", Decimal("27.0686")),
-    ]
-    assert first[0].change_24h == Decimal("-108.00")
-    assert first[0].change_percent_24h == Decimal("-0.1800")
-    assert first[0].volume_24h == Decimal("671490")
+    assert [u.symbol for u in first] == ["BTC", "ETH", "SOL", "XYZ"]
+    for update in first:
+        # prices keep an exchange-like tick, computed in exact Decimal
+        assert update.price == update.price.quantize(quantum_for(update.price))
+    btc = first[0]
+    assert btc.change_24h == btc.price - Decimal("60000.00")
     second = feed.tick(NOW)
-    assert [u.price for u in second] == [
-        Decimal("59945.90"),
-        Decimal("3001.20"),
-        Decimal("149.4006"),
-        Decimal("27.0145"),
-    ]
+    assert [u.price for u in second] != [u.price for u in first]
     again = MockPriceFeed(["BTC", "ETH", "SOL", "XYZ"], seed=42)
     assert again.next_updates(NOW) == first
+
+
+def test_moves_are_of_the_assets_real_volatility():
+    # BTC: ~50 % a year is ~0.05 % in 30 s (one sigma); 1.6 % would be 30 sigmas.
+    assert 4 < step_sigma_bps("BTC", 30) < 6
+    assert (
+        step_sigma_bps("USDT", 30)
+        < step_sigma_bps("BTC", 30)
+        < (step_sigma_bps("DOGE", 30))
+    )
+    for seed in range(20):
+        feed = MockPriceFeed(["BTC"], update_interval=1.0, seed=seed)
+        prices = [feed.next_updates(NOW)[0].price for _ in range(30)]
+        move = abs(prices[-1] - Decimal("60000")) / Decimal("60000")
+        assert move < Decimal("0.004"), (seed, move)  # < 0.4 % in 30 s, always
+
+
+def test_only_listed_symbols_get_a_price():
+    feed = MockPriceFeed(["BTC", "XXXX"], seed=1, listed=lambda s: s == "BTC")
+    assert [u.symbol for u in feed.next_updates(NOW)] == ["BTC"]
+    feed.add_symbol("XQZV")
+    assert feed.status_info()["unsupported"] == ["XQZV", "XXXX"]
+    assert "XQZV" not in feed.symbols
 
 
 def test_every_update_is_labelled_mock_and_decimal():

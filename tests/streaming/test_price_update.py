@@ -38,6 +38,7 @@ def test_to_dict_is_json_safe_and_exact():
         change_24h=Decimal("-0.00000001"),
         change_percent_24h=Decimal("4.720"),
         source=DataSource.BINANCE,
+        quote="USDT",
     )
     data = update.to_dict()
     assert json.loads(json.dumps(data)) == data
@@ -49,6 +50,7 @@ def test_to_dict_is_json_safe_and_exact():
         "change_24h": "-0.00000001",
         "change_percent_24h": "4.720",
         "source": "binance",
+        "quote": "USDT",
     }
     assert Decimal(data["price"]) == update.price
 
@@ -56,3 +58,4 @@ def test_to_dict_is_json_safe_and_exact():
 def test_to_dict_none_fields():
     data = PriceUpdate(symbol="ETH", price=Decimal("3000")).to_dict()
     assert data["volume_24h"] is None and data["source"] == "manual"
+    assert data["quote"] == "USD"

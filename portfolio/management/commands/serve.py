@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portfolio.runner import serve
+from streaming.exceptions import ConfigurationError
 
 from ._options import add_feed_arguments, config_from_options
 
@@ -29,4 +30,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_feeds: bool, **options) -> None:
         config = None if no_feeds else config_from_options(options)
-        asyncio.run(serve(host, port, config))
+        try:
+            asyncio.run(serve(host, port, config))
+        except ConfigurationError as exc:
+            # Exit non-zero at once, saying which port and how to pick another.
+            raise CommandError(
+                f"Port {port} on {host} is not available ({exc}). Is another "
+                f"server using port {port}? Choose another: PORT={port + 1} make run "
+                f"(or manage.py serve --port {port + 1})."
+            ) from exc

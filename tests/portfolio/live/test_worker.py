@@ -116,6 +116,8 @@ async def test_holding_change_reaches_the_portfolio_frame(worker, ws_connect, us
     (eth,) = frame["data"]["holdings"]
     assert Decimal(eth["value"]) == Decimal(eth["price"]) * 2
     assert eth["source"] == "mock" and eth["simulated"] is True
+    assert frame["data"]["totals"]["simulated"] is True
+    assert frame["data"]["totals"]["sources"] == {"mock": 1}
     assert frame["room"] == f"portfolio.{user.pk}"
     await comm.disconnect()
 
@@ -150,6 +152,9 @@ async def test_alert_stored_then_delivered_then_on_reconnect_then_acked(
     stored = await Alert.objects.aget(pk=live["data"]["id"])
     assert stored.rule_id == rule.pk and stored.acknowledged_at is None
     assert live["room"] == f"alerts.{user.pk}"
+    # provenance in the frame: the worker's only feed is the simulation
+    assert live["data"]["source"] == "mock" and live["data"]["simulated"] is True
+    assert "SIMULATED" in live["data"]["message"] and stored.simulated
     await comm.disconnect()
 
     # A browser that was closed sees the unacknowledged alert on connect.
