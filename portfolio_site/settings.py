@@ -272,6 +272,7 @@ ASSET_LISTINGS_FETCH = env.bool("ASSET_LISTINGS_FETCH", default=True)
 ASSET_LISTING_URLS = {
     "binance": env.str("BINANCE_REST_URL", default=""),
     "coinbase": env.str("COINBASE_REST_URL", default=""),
+    "kraken": env.str("KRAKEN_REST_URL", default=""),
 }
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # A client that reads nothing is disconnected once this many bytes wait unsent

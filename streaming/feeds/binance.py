@@ -64,16 +64,14 @@ _STREAM_IN_MSG = re.compile(r"[a-z0-9]+@[a-zA-Z0-9_]+")
 def stream_url(base: str) -> str:
     """The combined-stream endpoint: ``/stream`` added to a base without a path."""
     parts = urlsplit(base)
-    if parts.path in ("", "/"):
-        parts = parts._replace(path="/stream")
-    return urlunsplit(parts)
+    return urlunsplit(
+        parts._replace(path="/stream") if parts.path in ("", "/") else parts
+    )
 
 
 def is_server_shutdown(obj: Any) -> bool:
     """True for a ``serverShutdown`` event (raw or combined): time to reconnect."""
-    if not isinstance(obj, dict):
-        return False
-    data = obj.get("data", obj)
+    data = obj.get("data", obj) if isinstance(obj, dict) else None
     return isinstance(data, dict) and data.get("e") == "serverShutdown"
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "default_registry",
     "parse_binance_exchange_info",
     "parse_coinbase_products",
+    "parse_kraken_asset_pairs",
     "exchange_names",
 ]
 
@@ -97,6 +98,30 @@ def parse_coinbase_products(obj: Any) -> frozenset[str]:
     )
 
 
+#: Kraken's legacy asset codes (REST ``wsname`` still uses them; WebSocket v2
+#: and every other exchange use the common ones).
+KRAKEN_LEGACY = {"XBT": "BTC", "XDG": "DOGE"}
+
+
+def parse_kraken_asset_pairs(obj: Any) -> frozenset[str]:
+    """Bases of online ``<BASE>/USD`` pairs in ``GET /0/public/AssetPairs``.
+
+    Sample: ``{"error": [], "result": {"XXBTZUSD": {"altname": "XBTUSD",
+    "wsname": "XBT/USD", "base": "XXBT", "quote": "ZUSD", "status": "online"}}}``
+    """
+    result = obj.get("result") if isinstance(obj, dict) else None
+    if not isinstance(result, dict) or obj.get("error"):
+        raise ValueError(f"AssetPairs error: {obj.get('error') if obj else obj!r}")
+    pairs = []
+    for row in result.values():
+        if not isinstance(row, dict) or not isinstance(row.get("wsname"), str):
+            continue
+        base, _, quote = row["wsname"].partition("/")
+        base = KRAKEN_LEGACY.get(base, base)
+        pairs.append((base, quote, row.get("status", "online") == "online"))
+    return _bases(pairs, "USD")
+
+
 @dataclass(frozen=True)
 class ListingSource:
     """Where an exchange publishes its listing, and how to read it."""
@@ -113,6 +138,9 @@ LISTING_SOURCES: dict[str, ListingSource] = {
     ),
     "coinbase": ListingSource(
         "https://api.exchange.coinbase.com/products", parse_coinbase_products
+    ),
+    "kraken": ListingSource(
+        "https://api.kraken.com/0/public/AssetPairs", parse_kraken_asset_pairs
     ),
 }
 

@@ -15,6 +15,7 @@ from streaming.feeds.listings import (
     exchange_names,
     parse_binance_exchange_info,
     parse_coinbase_products,
+    parse_kraken_asset_pairs,
 )
 
 EXCHANGE_INFO = {
@@ -77,6 +78,18 @@ PRODUCTS = [
 ]
 
 
+ASSET_PAIRS = {
+    "error": [],
+    "result": {
+        "XXBTZUSD": {"altname": "XBTUSD", "wsname": "XBT/USD", "status": "online"},
+        "XDGUSD": {"altname": "XDGUSD", "wsname": "XDG/USD", "status": "online"},
+        "SOLUSD": {"altname": "SOLUSD", "wsname": "SOL/USD", "status": "online"},
+        "HALTUSD": {"altname": "HALTUSD", "wsname": "HALT/USD", "status": "delisted"},
+        "XETHXXBT": {"altname": "ETHXBT", "wsname": "ETH/XBT", "status": "online"},
+    },
+}
+
+
 class FakeRest:
     """A local HTTP server answering the two listing endpoints; counts requests."""
 
@@ -91,7 +104,12 @@ class FakeRest:
                 if not fake.up:
                     self.send_error(503)
                     return
-                body = EXCHANGE_INFO if "exchangeInfo" in self.path else PRODUCTS
+                if "AssetPairs" in self.path:
+                    body = ASSET_PAIRS
+                elif "exchangeInfo" in self.path:
+                    body = EXCHANGE_INFO
+                else:
+                    body = PRODUCTS
                 data = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -110,6 +128,7 @@ class FakeRest:
         return {
             "binance": self.url + "/api/v3/exchangeInfo",
             "coinbase": self.url + "/products",
+            "kraken": self.url + "/0/public/AssetPairs",
         }
 
     def close(self) -> None:
@@ -129,6 +148,27 @@ def test_parsers_keep_trading_pairs_in_the_quote_currency():
     assert parse_coinbase_products(PRODUCTS) == {"BTC", "CBX"}
     with pytest.raises(ValueError):
         parse_binance_exchange_info({"unexpected": 1})
+
+
+def test_kraken_pairs_use_the_common_names_and_only_online_usd():
+    # Kraken's REST still says XBT and XDG; its WebSocket v2 says BTC and DOGE.
+    assert parse_kraken_asset_pairs(ASSET_PAIRS) == {"BTC", "DOGE", "SOL"}
+    with pytest.raises(ValueError):
+        parse_kraken_asset_pairs({"error": ["EGeneral:Internal error"], "result": {}})
+
+
+def test_kraken_listing_is_fetched_and_words_refusals(rest):
+    registry = AssetRegistry(urls=rest.urls(), timeout=2)
+    assert registry.listed("kraken") == {"BTC", "DOGE", "SOL"}
+    assert registry.where_listed("DOGE", ["binance", "kraken"]) == ["kraken"]
+    message = registry.unlisted_message("HALT", ["kraken"])
+    assert message.startswith("HALT is not listed on Kraken.")
+
+
+def test_shipped_snapshot_knows_kraken():
+    registry = AssetRegistry(fetch=False)
+    assert {"BTC", "ETH", "SOL"} <= registry.listed("kraken")
+    assert registry.origin("kraken") == "snapshot"
 
 
 def test_lists_are_fetched_from_the_exchanges_and_cached(rest):
