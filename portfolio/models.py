@@ -210,3 +210,14 @@ class PortfolioSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.total_value.normalize():f} @ {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+# The ledger's models live in their own module; imported here so Django
+# registers them with this app.
+from .ledger.models import (  # noqa: E402, F401
+    CostMethod,
+    LedgerSettings,
+    Transaction,
+    TransactionKind,
+    TransactionOrigin,
+)
