@@ -246,7 +246,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Alert kinds and ledger transaction kinds are both fields named "kind".
+    "ENUM_NAME_OVERRIDES": {
+        "TransactionKindEnum": "portfolio.ledger.models.TransactionKind",
+        "AlertKindEnum": "portfolio.models.AlertKind",
+    },
 }
+
+# --- Ledger -----------------------------------------------------------------------
+# Per-user cap on transactions, and limits of one CSV import.
+LEDGER_MAX_TRANSACTIONS = env.int("LEDGER_MAX_TRANSACTIONS", default=100_000)
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=20_000)
 
 # --- Streaming / feeds ------------------------------------------------------------
 PRICE_FEEDS = env.list("PRICE_FEEDS", default=["binance", "coinbase"])

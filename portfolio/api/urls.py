@@ -4,13 +4,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import ledger_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("holdings", views.HoldingViewSet, basename="holding")
 router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
 router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("transactions", ledger_views.TransactionViewSet, basename="transaction")
 
 urlpatterns = [
     path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
@@ -18,6 +19,11 @@ urlpatterns = [
         "portfolio/history/",
         views.PortfolioHistoryView.as_view(),
         name="portfolio-history",
+    ),
+    path(
+        "ledger/settings/",
+        ledger_views.LedgerSettingsView.as_view(),
+        name="ledger-settings",
     ),
     path("prices/", views.PriceListView.as_view(), name="prices"),
     path("streams/status/", views.StreamsStatusView.as_view(), name="streams-status"),

@@ -98,23 +98,23 @@ class SymbolLedger:
 
     @property
     def amount(self) -> Decimal:
-        return sum((lot.amount for lot in self.lots), ZERO)
+        return _sum(lot.amount for lot in self.lots)
 
     @property
     def unknown_cost_amount(self) -> Decimal:
-        return sum((lot.amount for lot in self.lots if lot.cost is None), ZERO)
+        return _sum(lot.amount for lot in self.lots if lot.cost is None)
 
     @property
     def cost_basis(self) -> Decimal | None:
         """Cost of the open known-cost lots (None when no lot has a known cost)."""
         known = [lot.cost for lot in self.lots if lot.cost is not None]
-        return sum(known, ZERO) if known else None
+        return _sum(known) if known else None
 
     @property
     def average_cost(self) -> Decimal | None:
         """Cost basis per unit of the known-cost open lots (18 decimals)."""
         cost = self.cost_basis
-        known = self.amount - self.unknown_cost_amount
+        known = WIDE.subtract(self.amount, self.unknown_cost_amount)
         if cost is None or known == 0:
             return None
         return WIDE.divide(cost, known).quantize(QUANTUM, context=WIDE)
@@ -131,6 +131,14 @@ class OverdrawnError(ValueError):
             f"You held {_show(held)} {entry.symbol} on {when}; cannot "
             f"{entry.kind.replace('_', ' ')} {_show(entry.amount)}."
         )
+
+
+def _sum(values: Iterable[Decimal]) -> Decimal:
+    """An exact sum (the default 28-digit context would round 36-digit costs)."""
+    total = ZERO
+    for value in values:
+        total = WIDE.add(total, value)
+    return total
 
 
 def _show(value: Decimal) -> str:
