@@ -29,7 +29,7 @@ __all__ = ["HEADER", "matches", "parse"]
 
 HEADER = ("Date(UTC)", "Pair", "Side", "Price", "Executed", "Amount", "Fee")
 USD_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD")
-UNIT_RE = re.compile(r"^\s*([\d.,]+)\s*([A-Z0-9]+)\s*$")
+UNIT_RE = re.compile(r"^\s*([\d.,]+)\s*([A-Z][A-Z0-9]*)\s*$")
 WIDE = decimal.Context(prec=120, rounding=decimal.ROUND_HALF_EVEN)
 
 
