@@ -72,12 +72,14 @@ SETUP = """
 from decimal import Decimal
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
+from portfolio import services
 from portfolio.models import Holding
 U = get_user_model()
 u, _ = U.objects.get_or_create(username="bench")
 for i, s in enumerate({symbols!r}):
-    Holding.objects.get_or_create(owner=u, symbol=s, defaults=dict(
-        amount=Decimal("1.5") + i, cost_basis=Decimal("100.25") * (i + 1)))
+    if not Holding.objects.filter(owner=u, symbol=s).exists():
+        services.holding_create(owner=u, symbol=s,
+            amount=Decimal("1.5") + i, cost_basis=Decimal("100.25") * (i + 1))
 print("TOKEN", Token.objects.get_or_create(user=u)[0].key)
 """
 

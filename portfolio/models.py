@@ -214,3 +214,12 @@ class PortfolioSnapshot(models.Model):
 
 # Registered with this app; defined in their own package (portfolio/notifications).
 from .notifications.models import Delivery, NotificationChannel  # noqa: E402, F401
+# The ledger's models live in their own module; imported here so Django
+# registers them with this app.
+from .ledger.models import (  # noqa: E402, F401
+    CostMethod,
+    LedgerSettings,
+    Transaction,
+    TransactionKind,
+    TransactionOrigin,
+)

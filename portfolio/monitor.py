@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -79,22 +80,38 @@ class PortfolioMonitor:
         """Total amount paid for a held symbol (None: unknown)."""
         position = self._positions[symbol]
         cost_basis = None if cost is None else _amount(cost, "cost basis")
-        self._positions[symbol] = Position(symbol, position.amount, cost_basis)
+        self._positions[symbol] = replace(position, cost_basis=cost_basis)
         self._changed()
 
-    def set_holdings(
-        self, positions: Mapping[str, tuple[Decimal, Decimal | None]]
-    ) -> None:
-        """Replace all holdings at once: ``{symbol: (amount, cost_basis)}``."""
+    def set_holdings(self, positions: Mapping[str, tuple]) -> None:
+        """Replace all holdings at once: ``{symbol: (amount, cost_basis)}``.
+
+        The ledger adds ``realized_pl`` and ``unknown_cost_amount``:
+        ``(amount, cost_basis, realized_pl, unknown_cost_amount)``; with a
+        realized P/L the amount may be 0 (a closed position, kept for its P/L).
+        """
         self._positions = {
-            symbol: Position(
-                symbol,
-                self._checked(amount),
-                None if cost is None else _amount(cost, "cost basis"),
-            )
-            for symbol, (amount, cost) in positions.items()
+            symbol: self._position(symbol, *values)
+            for symbol, values in positions.items()
         }
         self._changed()
+
+    def _position(
+        self,
+        symbol: str,
+        amount: Any,
+        cost: Any = None,
+        realized: Any = None,
+        unknown: Any = None,
+    ) -> Position:
+        closed = realized is not None and _amount(amount) == 0
+        return Position(
+            symbol,
+            _amount(amount) if closed else self._checked(amount),
+            None if cost is None else _amount(cost, "cost basis"),
+            None if realized is None else _amount(realized, "realized P/L"),
+            None if unknown is None else _amount(unknown, "unknown-cost amount"),
+        )
 
     @property
     def symbols(self) -> list[str]:
@@ -168,7 +185,8 @@ class PortfolioMonitor:
             (r["symbol"], r["amount"], r["price"], r["cost_basis"])
             for r in summary["holdings"]
         )
-        return summary["totals"]["value"], rows
+        totals = summary["totals"]
+        return totals["value"], totals.get("realized_pl"), rows
 
     def _changed(self) -> None:
         summary = self.get_holdings_summary()

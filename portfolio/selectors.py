@@ -93,13 +93,19 @@ def snapshot_list(
 
 
 def holdings_fingerprint() -> tuple:
-    """Changes whenever any holding is added, edited or deleted (cheap to poll)."""
+    """Changes whenever any holding or ledger transaction changes (cheap to poll).
+
+    Transactions count too: editing a sell's price changes realized P/L without
+    changing any holding.
+    """
     from django.db.models import Count, Max
+
+    from .ledger.selectors import transactions_fingerprint
 
     agg = Holding.objects.aggregate(
         n=Count("id"), last=Max("updated_at"), top=Max("id")
     )
-    return (agg["n"], agg["last"], agg["top"])
+    return (agg["n"], agg["last"], agg["top"], *transactions_fingerprint())
 
 
 def alert_rules_fingerprint() -> tuple:
@@ -113,9 +119,11 @@ def alert_rules_fingerprint() -> tuple:
 
 
 def positions_by_owner() -> dict[int, dict[str, tuple]]:
-    """``{owner_id: {symbol: (amount, cost_basis)}}`` for every holding."""
-    positions: dict[int, dict[str, tuple]] = {}
-    rows = Holding.objects.values_list("owner_id", "symbol", "amount", "cost_basis")
-    for owner_id, symbol, amount, cost_basis in rows:
-        positions.setdefault(owner_id, {})[symbol] = (amount, cost_basis)
-    return positions
+    """``{owner_id: {symbol: (amount, cost_basis, realized_pl, unknown_amount)}}``.
+
+    Replayed from the ledger (closed positions have amount 0 and keep their
+    realized P/L); see ``portfolio.ledger.selectors.positions_by_owner``.
+    """
+    from .ledger.selectors import positions_by_owner as ledger_positions
+
+    return ledger_positions()

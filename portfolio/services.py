@@ -6,7 +6,9 @@ admin, the API and the worker share the model's validation.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from .ledger import services as ledger_services
+from .ledger.models import Transaction
 from .listings import validate_listed
 from .models import Alert, AlertRule, Holding
 
@@ -36,6 +40,10 @@ ALERT_RULE_FIELDS = frozenset(
     {"kind", "symbol", "threshold", "enabled", "one_shot", "cooldown_seconds"}
 )
 
+
+HOLDINGS_API_NOTE = "Set through the holdings API"
+OPENING_QUANTUM = Decimal("1e-18")
+OPENING_CONTEXT = decimal.Context(prec=120, rounding=decimal.ROUND_HALF_EVEN)
 
 DUPLICATE_HOLDING_MESSAGE = (
     "You already hold {symbol}; edit the existing holding instead."
@@ -62,6 +70,56 @@ def _apply(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> None
         setattr(instance, name, value)
 
 
+def _opening(
+    owner: AbstractBaseUser,
+    symbol: str,
+    amount: Decimal,
+    cost_basis: Decimal | None,
+    when: datetime,
+    *,
+    adjustment: bool = False,
+) -> Transaction:
+    """One entry that opens ``amount`` at total cost ``cost_basis`` (None: unknown).
+
+    A known cost is a buy at cost/amount per unit whose ``total`` is the cost
+    itself, so the lot's cost is exact even when the unit price is not. An
+    adjustment (an edit) is a transfer_in at that cost: nothing was bought.
+    """
+    price = None
+    if cost_basis is not None:
+        price = OPENING_CONTEXT.divide(cost_basis, amount).quantize(
+            OPENING_QUANTUM, context=OPENING_CONTEXT
+        )
+    txn = ledger_services.transaction_build(
+        owner=owner,
+        kind="buy" if cost_basis is not None and not adjustment else "transfer_in",
+        symbol=symbol,
+        amount=amount,
+        price=price,
+        total=cost_basis,
+        executed_at=when,
+        note=HOLDINGS_API_NOTE,
+    )
+    txn.save()
+    return txn
+
+
+def _closing(
+    owner: AbstractBaseUser, symbol: str, amount: Decimal, when: datetime
+) -> Transaction:
+    """Take the whole position out without realizing P/L (a transfer_out)."""
+    txn = ledger_services.transaction_build(
+        owner=owner,
+        kind="transfer_out",
+        symbol=symbol,
+        amount=amount,
+        executed_at=when,
+        note=HOLDINGS_API_NOTE,
+    )
+    txn.save()
+    return txn
+
+
 @transaction.atomic
 def holding_create(
     *,
@@ -70,29 +128,48 @@ def holding_create(
     amount: Decimal,
     cost_basis: Decimal | None = None,
 ) -> Holding:
+    """Open a position through the ledger (a buy, or a transfer_in without cost)."""
     holding = Holding(owner=owner, symbol=symbol, amount=amount, cost_basis=cost_basis)
     _check_unique_symbol(holding)
     holding.full_clean()
     validate_listed(holding.symbol)
-    holding.save()
-    return holding
+    _opening(owner, symbol, amount, cost_basis, timezone.now())
+    ledger_services.holdings_sync_checked(owner, {symbol})
+    return Holding.objects.get(owner=owner, symbol=symbol)
 
 
 @transaction.atomic
 def holding_update(*, holding: Holding, data: dict[str, Any]) -> Holding:
-    """Change symbol, amount and/or cost basis (only the keys given)."""
+    """Set symbol, amount and/or cost basis (only the keys given) via the ledger.
+
+    Written as a transfer_out of the current position and a transfer_in of the
+    new one (no P/L realized); the row keeps its id, even across a rename.
+    """
+    owner, old_symbol, old_amount = holding.owner, holding.symbol, holding.amount
     _apply(holding, data, HOLDING_FIELDS)
     _check_unique_symbol(holding)
     holding.full_clean()
     if "symbol" in data:
         validate_listed(holding.symbol)
-    holding.save(update_fields=[*data, "updated_at"])
-    return holding
+    if "cost_basis" not in data:
+        holding.cost_basis = Holding.objects.get(pk=holding.pk).cost_basis
+    now = timezone.now()
+    # Same time, ids in order: the replay takes the old position out first.
+    _closing(owner, old_symbol, old_amount, now)
+    _opening(
+        owner, holding.symbol, holding.amount, holding.cost_basis, now, adjustment=True
+    )
+    # Rename the row first so the projection rewrites it instead of a new one.
+    Holding.objects.filter(pk=holding.pk).update(symbol=holding.symbol)
+    ledger_services.holdings_sync_checked(owner, {old_symbol, holding.symbol})
+    return Holding.objects.get(pk=holding.pk)
 
 
 @transaction.atomic
 def holding_delete(*, holding: Holding) -> None:
-    holding.delete()
+    """Close the position through the ledger (a transfer_out of all of it)."""
+    _closing(holding.owner, holding.symbol, holding.amount, timezone.now())
+    ledger_services.holdings_sync_checked(holding.owner, {holding.symbol})
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("transactions/", views.transactions, name="transactions"),
     # The old name of the front page, kept for links that still use it.
     path("home/", RedirectView.as_view(pattern_name="dashboard"), name="home"),
     path(

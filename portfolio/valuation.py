@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 HUNDRED = Decimal(100)
+UNIT_QUANTUM = Decimal("1e-18")
 PERCENT_QUANTUM = Decimal("0.0001")
 AGE_QUANTUM = Decimal("0.001")
 # Enough digits for any product/sum of 34-digit amounts and prices.
@@ -45,6 +46,11 @@ class Position:
     symbol: str
     amount: Decimal
     cost_basis: Decimal | None = None
+    #: From the ledger (None for callers without one). A position with amount 0
+    #: is closed: not a row, but its realized P/L counts in the totals.
+    realized_pl: Decimal | None = None
+    #: Units held in lots of unknown cost: outside cost basis and P/L.
+    unknown_cost_amount: Decimal | None = None
 
 
 def decimal_str(value: Decimal | None) -> str | None:
@@ -149,10 +155,15 @@ def _value_holding(
     cost_basis = parse_decimal(_field(holding, "cost_basis"))
     if amount is None:
         raise ValueError(f"Holding {_field(holding, 'symbol')!r} has no valid amount.")
+    unknown = parse_decimal(_field(holding, "unknown_cost_amount")) or Decimal(0)
+    known_amount = amount - unknown
     row: dict[str, Any] = {
         "symbol": _field(holding, "symbol"),
         "amount": amount,
         "cost_basis": cost_basis,
+        "average_cost": _average_cost(cost_basis, known_amount),
+        "realized_pl": parse_decimal(_field(holding, "realized_pl")),
+        "unknown_cost_amount": unknown,
         "price": None,
         "value": None,
         "change_24h": None,
@@ -178,9 +189,40 @@ def _value_holding(
         row["change_24h"] = change
         row["change_percent_24h"] = _ratio_percent(change, value - change)
     if cost_basis is not None:
-        row["unrealized_pl"] = value - cost_basis
-        row["unrealized_pl_percent"] = _ratio_percent(value - cost_basis, cost_basis)
+        # Lots of unknown cost are left out of P/L: only the known units count
+        # (with none unknown this is exactly value - cost_basis).
+        known_value = (
+            value if not unknown else WIDE_CONTEXT.multiply(known_amount, unit_price)
+        )
+        row["unrealized_pl"] = known_value - cost_basis
+        row["unrealized_pl_percent"] = _ratio_percent(
+            known_value - cost_basis, cost_basis
+        )
     return row
+
+
+def _average_cost(cost_basis: Decimal | None, amount: Decimal) -> Decimal | None:
+    """Cost per unit of the known-cost units, rounded half-even to 18 decimals."""
+    if cost_basis is None or amount <= 0:
+        return None
+    return WIDE_CONTEXT.divide(cost_basis, amount).quantize(
+        UNIT_QUANTUM, context=WIDE_CONTEXT
+    )
+
+
+def _realized_total(holdings: list[Any]) -> Decimal | None:
+    """Realized P/L of every position, open or closed (None without a ledger)."""
+    values = [parse_decimal(_field(h, "realized_pl")) for h in holdings]
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    with decimal.localcontext(WIDE_CONTEXT):
+        return sum(known, Decimal(0))
+
+
+def _closed(holding: Any) -> bool:
+    """A ledger position sold or sent out entirely (kept for its realized P/L)."""
+    return parse_decimal(_field(holding, "amount")) == 0
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -221,7 +263,17 @@ def provenance(priced: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-_VALUE_KEYS = ("amount", "cost_basis", "price", "value", "change_24h", "unrealized_pl")
+_VALUE_KEYS = (
+    "amount",
+    "cost_basis",
+    "price",
+    "value",
+    "change_24h",
+    "unrealized_pl",
+    "average_cost",
+    "realized_pl",
+    "unknown_cost_amount",
+)
 _PERCENT_KEYS = ("change_percent_24h", "unrealized_pl_percent", "allocation_percent")
 
 
@@ -249,18 +301,24 @@ def portfolio_summary(
     ``cost_basis`` (``Position``, ``Holding`` rows, dicts). ``prices``:
     ``{symbol: price_dict}``. ``stale_after``: seconds (or a timedelta).
     """
-    rows = [
-        _value_holding(h, prices.get(_field(h, "symbol")), now, stale_after)
-        for h in holdings
-    ]
-    rows.sort(key=lambda r: r["symbol"])
-    totals = _totals(rows)
-    for row in rows:
-        row["allocation_percent"] = (
-            None
-            if row["value"] is None
-            else _ratio_percent(row["value"], totals["value"])
-        )
+    holdings = list(holdings)
+    # Every difference and sum below in the wide context: 18-decimal amounts
+    # times prices need more than the default 28 digits (STYLE.md §17).
+    with decimal.localcontext(WIDE_CONTEXT):
+        rows = [
+            _value_holding(h, prices.get(_field(h, "symbol")), now, stale_after)
+            for h in holdings
+            if not _closed(h)
+        ]
+        rows.sort(key=lambda r: r["symbol"])
+        totals = _totals(rows)
+        totals["realized_pl"] = _realized_total(holdings)
+        for row in rows:
+            row["allocation_percent"] = (
+                None
+                if row["value"] is None
+                else _ratio_percent(row["value"], totals["value"])
+            )
     return {
         "as_of": now.isoformat(),
         "stale_after_seconds": decimal_str(_seconds(stale_after)),

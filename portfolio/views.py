@@ -32,6 +32,15 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "portfolio/notifications.html")
 
 
+def transactions(request: HttpRequest) -> HttpResponse:
+    """The ledger page; its data comes from /api/transactions/."""
+    from .ledger.models import TransactionKind
+
+    return render(
+        request, "portfolio/transactions.html", {"kinds": TransactionKind.choices}
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:

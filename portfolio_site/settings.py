@@ -246,12 +246,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two "kind" choice sets (alert rules, notification channels): named apart.
+    # Three "kind" choice sets (alert rules, notification channels, ledger
+    # transactions): named apart.
     "ENUM_NAME_OVERRIDES": {
         "AlertKindEnum": "portfolio.models.AlertKind",
         "ChannelKindEnum": "portfolio.notifications.models.ChannelKind",
+        "TransactionKindEnum": "portfolio.ledger.models.TransactionKind",
     },
 }
+
+# --- Ledger -----------------------------------------------------------------------
+# Per-user cap on transactions, and limits of one CSV import.
+LEDGER_MAX_TRANSACTIONS = env.int("LEDGER_MAX_TRANSACTIONS", default=100_000)
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=20_000)
 
 # --- Streaming / feeds ------------------------------------------------------------
 PRICE_FEEDS = env.list("PRICE_FEEDS", default=["binance", "coinbase"])

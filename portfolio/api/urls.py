@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import ledger_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -16,6 +16,7 @@ router.register(
     views.NotificationChannelViewSet,
     basename="notification-channel",
 )
+router.register("transactions", ledger_views.TransactionViewSet, basename="transaction")
 
 urlpatterns = [
     path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
@@ -23,6 +24,11 @@ urlpatterns = [
         "portfolio/history/",
         views.PortfolioHistoryView.as_view(),
         name="portfolio-history",
+    ),
+    path(
+        "ledger/settings/",
+        ledger_views.LedgerSettingsView.as_view(),
+        name="ledger-settings",
     ),
     path("prices/", views.PriceListView.as_view(), name="prices"),
     path("streams/status/", views.StreamsStatusView.as_view(), name="streams-status"),

@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from streaming import price_cache
 
 from .. import history, selectors, services, valuation
+from ..ledger import selectors as ledger_selectors
 from ..models import Alert, AlertRule, Holding
 from ..notifications import channels, senders
 from ..notifications.models import NotificationChannel
@@ -192,8 +193,9 @@ class PortfolioView(APIView):
 
     @extend_schema(responses=s.PortfolioSummarySerializer)
     def get(self, request: Request) -> Response:
-        holdings = list(selectors.holding_list(owner=request.user))
-        prices = price_cache.get_prices({h.symbol for h in holdings})
+        # Replayed from the ledger: closed positions carry realized P/L only.
+        holdings = ledger_selectors.positions(owner=request.user)
+        prices = price_cache.get_prices({h.symbol for h in holdings if h.amount})
         summary = valuation.portfolio_summary(
             holdings=holdings,
             prices=prices,

@@ -1,7 +1,7 @@
 """Job: keep the live worker's holdings, rules and streamed symbols current.
 
-Every ``interval`` (and at once when a Holding or AlertRule is saved in this
-process) cheap fingerprints are compared; only a change reloads positions
+Every ``interval`` (and at once when a Holding, Transaction or AlertRule is
+saved in this process) cheap fingerprints are compared; only a change reloads positions
 into the portfolio monitors, the symbols into the feeds, or the alert rules
 into the engine.
 """
@@ -105,7 +105,7 @@ class HoldingsJob:
         """Holdings/rules saved in this process wake the refresh at once."""
         from django.db.models.signals import post_delete, post_save
 
-        from ..models import AlertRule, Holding
+        from ..models import AlertRule, Holding, Transaction
 
         loop = asyncio.get_running_loop()
 
@@ -113,18 +113,18 @@ class HoldingsJob:
             loop.call_soon_threadsafe(self._now.set)
 
         self._poke = poke
-        for model in (Holding, AlertRule):
+        for model in (Holding, AlertRule, Transaction):
             post_save.connect(poke, sender=model, weak=False)
             post_delete.connect(poke, sender=model, weak=False)
 
     def remove_signal_hooks(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from ..models import AlertRule, Holding
+        from ..models import AlertRule, Holding, Transaction
 
         if self._poke is None:
             return
-        for model in (Holding, AlertRule):
+        for model in (Holding, AlertRule, Transaction):
             post_save.disconnect(self._poke, sender=model)
             post_delete.disconnect(self._poke, sender=model)
         self._poke = None

@@ -103,8 +103,9 @@ class PortfolioJob:
                 if prices:
                     monitor.on_prices(list(prices.values()))
             monitor.set_holdings(holdings)
-            for symbol in holdings:
-                self.users_by_symbol[symbol].add(user_id)
+            for symbol, values in holdings.items():
+                if values[0]:  # a closed ledger position needs no prices
+                    self.users_by_symbol[symbol].add(user_id)
         return set(self.users_by_symbol)
 
     def _changed(self, user_id: int) -> Callable[[dict[str, Any]], None]:

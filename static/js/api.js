@@ -37,3 +37,16 @@ export async function list(url) {
   const data = await get(url);
   return Array.isArray(data) ? data : (data.results || []);
 }
+
+// multipart/form-data (file uploads); the browser sets the boundary header.
+export async function upload(url, formData) {
+  const resp = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": cookie("csrftoken") || "" },
+    body: formData,
+  });
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new ApiError(resp.status, data);
+  return data;
+}

@@ -1,10 +1,11 @@
 /* The holdings table: one row per holding of the server's summary, exactly as
- * valued there (price, value, 24h %, allocation, P/L), plus the age of each price. */
+ * valued there (price, value, 24h %, allocation, P/L, average cost, realized P/L),
+ * plus the age of each price. */
 import * as Dec from "./decimal-format.js";
 import { $, button, el, flash, setExact, setFigure, signClass, sourceName } from "./dom.js";
 import { confirmedAt, holdings, setSort, store } from "./state.js";
 
-const CELLS = ["amount", "price", "value", "change", "alloc", "pl"];
+const CELLS = ["amount", "price", "value", "change", "alloc", "pl", "avgcost", "realized"];
 
 export function ageText(ms) {
   const s = Math.floor(ms / 1000);
@@ -97,6 +98,12 @@ export class HoldingsTable {
     setFigure(cell("pl"), isNull(row.unrealized_pl) ? "—" : Dec.usd(row.unrealized_pl, true),
       signClass(row.unrealized_pl));
     setExact(cell("pl"), row.unrealized_pl);
+    // Ledger figures, as the server computed them (open lots, FIFO or average).
+    cell("avgcost").textContent = isNull(row.average_cost) ? "—" : Dec.price(row.average_cost);
+    setExact(cell("avgcost"), row.average_cost);
+    setFigure(cell("realized"), isNull(row.realized_pl) ? "—" : Dec.usd(row.realized_pl, true),
+      signClass(row.realized_pl));
+    setExact(cell("realized"), row.realized_pl);
     this.updateAge(tr, row);
   }
 
@@ -124,7 +131,7 @@ export class HoldingsTable {
     this.rows = {};
     const tr = el("tr", "empty");
     const td = el("td", null, "No holdings yet: add one below.");
-    td.colSpan = 8;
+    td.colSpan = 10;
     tr.appendChild(td);
     this.body.appendChild(tr);
   }

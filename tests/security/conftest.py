@@ -11,6 +11,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+_caches = itertools.count()
 _ips = itertools.count(random.Random(os.getpid()).randrange(1, 60000))
 
 
@@ -22,11 +23,10 @@ def fresh_ip() -> str:
 
 @pytest.fixture(autouse=True)
 def isolated_throttles(monkeypatch):
-    # LocMemCaches of one name share their data: clear it, or the fuzz test's
-    # requests throttle the tests after it.
-    cache = LocMemCache("security-test", {})
-    cache.clear()
-    monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+    # A new name per test: LocMemCache instances of one name share their data,
+    # so a fixed name let throttle counts pile up across the fuzz cases.
+    name = f"security-test-{next(_caches)}"
+    monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache(name, {}))
 
 
 @pytest.fixture(autouse=True)
