@@ -331,7 +331,7 @@ async def test_a_repeated_price_sends_no_second_identical_summary():
     published: list[dict] = []
     bus.subscribe("spy", lambda e: published.append(e.data))
     await bus.start()
-    job = PortfolioJob(bus, interval=60, stale_after=60, on_total=lambda u, t: None)
+    job = PortfolioJob(bus, interval=60, stale_after=60, on_total=lambda *a: None)
     job.set_positions({7: {"BTC": (Decimal("2"), None)}})
 
     def price(value: str) -> StreamEvent:
