@@ -49,7 +49,7 @@ def test_portfolio_update_carries_average_cost_and_realized_pl(user):
     positions = ledger()
     assert positions[user.pk]["ETH"] == (Decimal(0), None, Decimal(2), Decimal(0))
     bus = Bus()
-    job = PortfolioJob(bus, interval=0.01, stale_after=10, on_total=lambda u, v: None)
+    job = PortfolioJob(bus, interval=0.01, stale_after=10, on_total=lambda *a: None)
     held = job.set_positions(positions)
     assert held == {"BTC"}  # a closed position needs no price stream
     job.monitors[user.pk].store_price(
