@@ -111,6 +111,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Database work has timeouts: a statement the server runs too long is
+    # cancelled, a connect or a silent network (partition) fails instead of
+    # waiting forever (libpq connect_timeout, keepalives, tcp_user_timeout).
+    _DB_TIMEOUT = env.int("DATABASE_TIMEOUT_SECONDS", default=15)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={_DB_TIMEOUT * 1000}"
+            f" -c lock_timeout={_DB_TIMEOUT * 1000}",
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": _DB_TIMEOUT * 1000,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer and cache ----------------------------------------------
