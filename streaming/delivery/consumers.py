@@ -21,6 +21,8 @@ from django.conf import settings
 
 from . import asgi_transport
 from .client_frames import (
+    CLOSE_FLOOD,
+    CLOSE_TOO_LARGE,
     MAX_ROOMS_PER_CLIENT,
     ClientError,
     RateLimiter,
@@ -72,6 +74,19 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Whatever ends this consumer (a crash, a cancel, daphne giving up on
+        # it), its client is forgotten: a consumer that died without
+        # disconnect() left a ghost, counted, in its rooms and in presence.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.client_id is not None:
+                try:
+                    await asyncio.wait_for(self.manager.client_gone(self.client_id), 5)
+                except Exception:  # noqa: BLE001 - presence expires on its own
+                    logger.warning("forgetting client %s failed", self.client_id)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.user_id = user.pk if user is not None and user.is_authenticated else None
@@ -119,9 +134,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except ClientError as exc:
             await self.reply(MessageType.ERROR, {"message": str(exc), "code": exc.code})
             if exc.code == "rate_limited" and self.limiter.flooding:
-                await self.close(code=1008)
+                await self.close(code=CLOSE_FLOOD)
             elif exc.code == "too_large":
-                await self.close(code=1009)
+                await self.close(code=CLOSE_TOO_LARGE)
+        except Exception:  # noqa: BLE001 - one bad frame must not kill the socket
+            logger.exception("client frame failed")
+            await self.reply(
+                MessageType.ERROR,
+                {"message": "Something went wrong; try again.", "code": "internal"},
+            )
 
     async def _handle(self, payload: dict[str, Any]) -> None:
         action = payload.get("action")
