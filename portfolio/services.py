@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -53,6 +55,18 @@ def _check_unique_symbol(holding: Holding) -> None:
         )
 
 
+def _check_quota(owner: AbstractBaseUser, model: type, limit: int, what: str) -> None:
+    """Refuse a write past the per-user quota; the owner's row is locked so two
+    concurrent creates cannot both pass the count (one account with 20,000
+    rules froze everyone's prices)."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+    if model.objects.filter(owner=owner).count() >= limit:
+        raise ValidationError(
+            f"You can have at most {limit} {what}; delete some before adding more.",
+            code="quota",
+        )
+
+
 def _apply(instance: Any, data: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
@@ -71,6 +85,7 @@ def holding_create(
 ) -> Holding:
     holding = Holding(owner=owner, symbol=symbol, amount=amount, cost_basis=cost_basis)
     _check_unique_symbol(holding)
+    _check_quota(owner, Holding, settings.MAX_HOLDINGS_PER_USER, "holdings")
     holding.full_clean()
     holding.save()
     return holding
@@ -111,6 +126,7 @@ def alert_rule_create(
         one_shot=one_shot,
         cooldown_seconds=cooldown_seconds,
     )
+    _check_quota(owner, AlertRule, settings.MAX_ALERT_RULES_PER_USER, "alert rules")
     rule.full_clean()
     rule.save()
     return rule

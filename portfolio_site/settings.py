@@ -271,6 +271,9 @@ PRICE_PUBLISH_INTERVAL = env.float("PRICE_PUBLISH_INTERVAL", default=0.25)
 PRICE_STALE_AFTER = env.float("PRICE_STALE_AFTER", default=10.0)
 FEED_STARTUP_WINDOW = env.float("FEED_STARTUP_WINDOW", default=15.0)
 PORTFOLIO_SNAPSHOT_INTERVAL = env.float("PORTFOLIO_SNAPSHOT_INTERVAL", default=60.0)
+# Per-user quotas: every rule is checked on every price of its symbol.
+MAX_ALERT_RULES_PER_USER = env.int("MAX_ALERT_RULES_PER_USER", default=100)
+MAX_HOLDINGS_PER_USER = env.int("MAX_HOLDINGS_PER_USER", default=200)
 # Expiry of the run_feeds leader lock (Redis); a standby takes over within it.
 WORKER_LOCK_TTL = env.float("WORKER_LOCK_TTL", default=10.0)
 BINANCE_WS_URL = env.str("BINANCE_WS_URL", default="wss://stream.binance.com:9443")
