@@ -237,6 +237,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "portfolio.api.exceptions.exception_handler",
+    # Exact numbers, bounded nesting, valid text (portfolio/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "portfolio.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # The one encoder (streaming.encoding): Decimal as exact fixed-point text.
     "DEFAULT_RENDERER_CLASSES": [
         "portfolio.api.renderers.JSONRenderer",
