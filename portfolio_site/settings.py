@@ -36,6 +36,11 @@ elif SECRET_KEY == _DEV_SECRET_KEY and not DEBUG:
         "DJANGO_SECRET_KEY is the public development key; set a real secret."
     )
 
+# Trusted reverse proxies in front of the app, each appending to
+# X-Forwarded-For; 0: REMOTE_ADDR is the client. Never trust a header a client
+# can set freely: a rotating X-Forwarded-For escaped the anonymous throttle.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -252,6 +257,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
