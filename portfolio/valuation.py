@@ -230,18 +230,21 @@ def portfolio_summary(
     ``cost_basis`` (``Position``, ``Holding`` rows, dicts). ``prices``:
     ``{symbol: price_dict}``. ``stale_after``: seconds (or a timedelta).
     """
-    rows = [
-        _value_holding(h, prices.get(_field(h, "symbol")), now, stale_after)
-        for h in holdings
-    ]
+    # Every sum and difference below (totals, P/L) in the wide context: the
+    # default 28 digits rounded totals that the per-holding values kept exact.
+    with decimal.localcontext(WIDE_CONTEXT):
+        rows = [
+            _value_holding(h, prices.get(_field(h, "symbol")), now, stale_after)
+            for h in holdings
+        ]
+        totals = _totals(rows)
+        for row in rows:
+            row["allocation_percent"] = (
+                None
+                if row["value"] is None
+                else _ratio_percent(row["value"], totals["value"])
+            )
     rows.sort(key=lambda r: r["symbol"])
-    totals = _totals(rows)
-    for row in rows:
-        row["allocation_percent"] = (
-            None
-            if row["value"] is None
-            else _ratio_percent(row["value"], totals["value"])
-        )
     return {
         "as_of": now.isoformat(),
         "stale_after_seconds": decimal_str(_seconds(stale_after)),
