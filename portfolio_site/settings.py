@@ -188,8 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Login lockout (django-axes; the counting rules are in portfolio/login_lockout.py).
 # Every authenticate() (admin, dashboard login, API basic auth, token endpoint)
-# first asks axes' backend: after LOGIN_MAX_FAILURES failures per username (from
-# any address) or LOGIN_MAX_FAILURES_PER_IP per client IP, that username/IP is
+# first asks axes' backend: after LOGIN_MAX_FAILURES failures per username from
+# one client address, or LOGIN_MAX_FAILURES_PER_IP per address, that client is
 # refused for LOGIN_LOCKOUT_SECONDS, even with the right password.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -201,9 +201,10 @@ AXES_HANDLER = "portfolio.login_lockout.LoginLockoutHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
 AXES_FAILURE_LIMIT = env.int("LOGIN_MAX_FAILURES", default=5)  # per username
 # Axes has one limit; our handler applies this one to the IP's count.
-LOGIN_MAX_FAILURES_PER_IP = env.int(
-    "LOGIN_MAX_FAILURES_PER_IP", default=AXES_FAILURE_LIMIT
-)
+# AXES_FAILURE_LIMIT counts per (username, client address): one client cannot
+# lock another out. Per address alone a higher limit (a shared office or
+# carrier NAT address) still stops one address spraying many usernames.
+LOGIN_MAX_FAILURES_PER_IP = env.int("LOGIN_MAX_FAILURES_PER_IP", default=50)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=300))
 # A refused attempt during a lockout does not stretch it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -214,6 +215,9 @@ AXES_RESET_ON_SUCCESS = False
 # attacker pick a fresh IP per guess. (Without django-ipware installed axes
 # reads REMOTE_ADDR; this keeps it so if ipware ever is.)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# The client address as DRF's throttle sees it: REMOTE_ADDR, or behind
+# NUM_PROXIES trusted proxies their X-Forwarded-For entry.
+AXES_CLIENT_IP_CALLABLE = "portfolio.login_lockout.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The cache handler keeps no database records: nothing for the admin to show.
 AXES_ENABLE_ADMIN = False
