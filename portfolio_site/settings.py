@@ -35,6 +35,14 @@ elif SECRET_KEY == _DEV_SECRET_KEY and not DEBUG:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY is the public development key; set a real secret."
     )
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 10):
+    # Django's own rule (check --deploy, security.W009), enforced: a short or
+    # repetitive key can be guessed, and with it sessions and tokens forged.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is weak: use 50+ random characters with at least 10 "
+        "different ones, e.g. from "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 
 # Trusted reverse proxies in front of the app, each appending to
 # X-Forwarded-For; 0: REMOTE_ADDR is the client. Never trust a header a client
