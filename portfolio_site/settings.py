@@ -305,6 +305,8 @@ COINBASE_WS_URL = env.str(
     "COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com"
 )
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
+# Open /ws/stream/ sockets one client address may hold per server process.
+WS_MAX_CONNECTIONS_PER_ADDRESS = env.int("WS_MAX_CONNECTIONS_PER_ADDRESS", default=50)
 # A client that reads nothing is disconnected once this many bytes wait unsent
 # in its socket buffer (streaming/delivery/hub.py); the others are not held up.
 WS_MAX_CLIENT_BACKLOG_BYTES = env.int("WS_MAX_CLIENT_BACKLOG_BYTES", default=2**20)
