@@ -8,9 +8,16 @@ Counts live in the Django cache (Redis in scale-out, so all processes share
 them). Axes 8.3's stock ``AxesCacheHandler`` cannot count the way we must, so
 this handler keeps the three rules it lacks:
 
-- **A limit per parameter**: ``AXES_FAILURE_LIMIT`` per username and
-  ``LOGIN_MAX_FAILURES_PER_IP`` per client IP. Axes compares its single limit
-  with the highest of the counts, so the two limits could not differ.
+- **One client cannot lock out another**: ``AXES_FAILURE_LIMIT`` counts per
+  username *and* client address together, so failures from one client lock
+  that client out of that account only (a count per username from any address
+  let anyone lock a known account for good); ``LOGIN_MAX_FAILURES_PER_IP``
+  (default 50, room for a shared office address) stops one address spraying
+  many usernames. Axes compares one limit with the highest count, so the two
+  limits could not differ.
+- **The client address behind trusted proxies**: :func:`client_ip` reads
+  ``X-Forwarded-For`` only with ``NUM_PROXIES`` set, as DRF's throttle does;
+  behind the TLS proxy every client had the proxy's address.
 - **Separate keys for username and IP**: axes hashes the bare value, so five
   failures with the *username* ``"203.0.113.5"`` would lock out that address.
 - **A success clears the username's count only**, and on every successful
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from typing import Any
 
 from axes.handlers.cache import AxesCacheHandler
@@ -35,7 +43,22 @@ from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LoginLockoutHandler", "ResettingModelBackend"]
+__all__ = ["LoginLockoutHandler", "ResettingModelBackend", "client_ip"]
+
+
+def client_ip(request: Any) -> str | None:
+    """The client's address: ``REMOTE_ADDR``, or behind ``NUM_PROXIES`` trusted
+    proxies the ``X-Forwarded-For`` entry the outermost of them appended."""
+    meta = getattr(request, "META", {}) or {}
+    remote = meta.get("REMOTE_ADDR")
+    proxies = settings.NUM_PROXIES
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if proxies <= 0 or not forwarded:
+        return remote
+    addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+    if not addresses:
+        return remote
+    return addresses[-min(proxies, len(addresses))]
 
 
 def _key(kind: str, value: str) -> str:
@@ -44,14 +67,21 @@ def _key(kind: str, value: str) -> str:
     return f"login-lockout:{kind}:{digest[:32]}"
 
 
+def _epoch(cache: Any, username: str) -> str:
+    # A success (or an admin reset) clears the username's counts from every
+    # address at once by moving to a new epoch; old pair keys just expire.
+    return str(cache.get(_key("user-epoch", username)) or "0")
+
+
 def _counters(
-    request: Any, username: str | None, ip: str | None
+    cache: Any, request: Any, username: str | None, ip: str | None
 ) -> list[tuple[str, int]]:
     """(cache key, limit) for each count that applies."""
     counters = []
     if username:
         limit = get_failure_limit(request, {"username": username})
-        counters.append((_key("user", username), limit))
+        pair = f"{_epoch(cache, username)}\0{username}\0{ip or ''}"
+        counters.append((_key("user-ip", pair), limit))
     if ip:
         counters.append((_key("ip", ip), settings.LOGIN_MAX_FAILURES_PER_IP))
     return counters
@@ -64,7 +94,7 @@ class LoginLockoutHandler(AxesCacheHandler):
         self, request: Any, credentials: dict | None
     ) -> list[tuple[str, int]]:
         username = get_client_username(request, credentials)
-        return _counters(request, username, request.axes_ip_address)
+        return _counters(self.cache, request, username, request.axes_ip_address)
 
     def get_failures(self, request: Any, credentials: dict | None = None) -> int:
         keys = [key for key, _ in self._request_counters(request, credentials)]
@@ -95,7 +125,7 @@ class LoginLockoutHandler(AxesCacheHandler):
             return
         timeout = get_cache_timeout(request)
         locked = False
-        for key, limit in _counters(request, username, ip):
+        for key, limit in _counters(self.cache, request, username, ip):
             failures = self._count(key, timeout)
             locked = locked or failures >= limit
         if locked and settings.AXES_LOCK_OUT_AT_FAILURE:
@@ -111,10 +141,14 @@ class LoginLockoutHandler(AxesCacheHandler):
     ) -> int:
         if ip_address is None and username is None:
             raise NotImplementedError("Cannot clear all entries from cache")
-        keys = [key for key, _ in _counters(None, username, ip_address)]
-        present = self.cache.get_many(keys)
-        self.cache.delete_many(keys)
-        return len(present)
+        cleared = 0
+        if username:
+            epoch_key = _key("user-epoch", username)
+            self.cache.set(epoch_key, uuid.uuid4().hex, None)
+            cleared += 1
+        if ip_address:
+            cleared += self.cache.delete(_key("ip", ip_address)) and 1 or 0
+        return cleared
 
     def _count(self, key: str, timeout: int | None) -> int:
         if self.cache.add(key, 1, timeout):

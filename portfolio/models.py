@@ -213,7 +213,6 @@ class PortfolioSnapshot(models.Model):
 
 
 # Registered with this app; defined in their own package (portfolio/notifications).
-from .notifications.models import Delivery, NotificationChannel  # noqa: E402, F401
 # The ledger's models live in their own module; imported here so Django
 # registers them with this app.
 from .ledger.models import (  # noqa: E402, F401
@@ -223,3 +222,4 @@ from .ledger.models import (  # noqa: E402, F401
     TransactionKind,
     TransactionOrigin,
 )
+from .notifications.models import Delivery, NotificationChannel  # noqa: E402, F401

@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -59,6 +61,18 @@ def _check_unique_symbol(holding: Holding) -> None:
         raise ValidationError(
             {"symbol": DUPLICATE_HOLDING_MESSAGE.format(symbol=holding.symbol)},
             code="duplicate",
+        )
+
+
+def _check_quota(owner: AbstractBaseUser, model: type, limit: int, what: str) -> None:
+    """Refuse a write past the per-user quota; the owner's row is locked so two
+    concurrent creates cannot both pass the count (one account with 20,000
+    rules froze everyone's prices)."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+    if model.objects.filter(owner=owner).count() >= limit:
+        raise ValidationError(
+            f"You can have at most {limit} {what}; delete some before adding more.",
+            code="quota",
         )
 
 
@@ -131,6 +145,7 @@ def holding_create(
     """Open a position through the ledger (a buy, or a transfer_in without cost)."""
     holding = Holding(owner=owner, symbol=symbol, amount=amount, cost_basis=cost_basis)
     _check_unique_symbol(holding)
+    _check_quota(owner, Holding, settings.MAX_HOLDINGS_PER_USER, "holdings")
     holding.full_clean()
     validate_listed(holding.symbol)
     _opening(owner, symbol, amount, cost_basis, timezone.now())
@@ -192,6 +207,7 @@ def alert_rule_create(
         one_shot=one_shot,
         cooldown_seconds=cooldown_seconds,
     )
+    _check_quota(owner, AlertRule, settings.MAX_ALERT_RULES_PER_USER, "alert rules")
     rule.full_clean()
     if rule.needs_symbol:
         validate_listed(rule.symbol)

@@ -35,6 +35,19 @@ elif SECRET_KEY == _DEV_SECRET_KEY and not DEBUG:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY is the public development key; set a real secret."
     )
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 10):
+    # Django's own rule (check --deploy, security.W009), enforced: a short or
+    # repetitive key can be guessed, and with it sessions and tokens forged.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is weak: use 50+ random characters with at least 10 "
+        "different ones, e.g. from "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
+
+# Trusted reverse proxies in front of the app, each appending to
+# X-Forwarded-For; 0: REMOTE_ADDR is the client. Never trust a header a client
+# can set freely: a rotating X-Forwarded-For escaped the anonymous throttle.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -53,6 +66,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally (works offline)
+    "csp",
     "streaming",
     "portfolio",
 ]
@@ -65,9 +79,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as axes asks: turns a locked-out login page into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts, styles, sockets and frames
+# from this origin only; the pages have no inline script or style. The
+# Swagger page (inline bootstrap script) is exempt in portfolio/api/urls.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "portfolio_site.urls"
 ASGI_APPLICATION = "portfolio_site.asgi.application"
@@ -111,6 +143,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Database work has timeouts: a statement the server runs too long is
+    # cancelled, a connect or a silent network (partition) fails instead of
+    # waiting forever (libpq connect_timeout, keepalives, tcp_user_timeout).
+    _DB_TIMEOUT = env.int("DATABASE_TIMEOUT_SECONDS", default=15)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={_DB_TIMEOUT * 1000}"
+            f" -c lock_timeout={_DB_TIMEOUT * 1000}",
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": _DB_TIMEOUT * 1000,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer and cache ----------------------------------------------
@@ -167,8 +215,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Login lockout (django-axes; the counting rules are in portfolio/login_lockout.py).
 # Every authenticate() (admin, dashboard login, API basic auth, token endpoint)
-# first asks axes' backend: after LOGIN_MAX_FAILURES failures per username (from
-# any address) or LOGIN_MAX_FAILURES_PER_IP per client IP, that username/IP is
+# first asks axes' backend: after LOGIN_MAX_FAILURES failures per username from
+# one client address, or LOGIN_MAX_FAILURES_PER_IP per address, that client is
 # refused for LOGIN_LOCKOUT_SECONDS, even with the right password.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -180,9 +228,10 @@ AXES_HANDLER = "portfolio.login_lockout.LoginLockoutHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
 AXES_FAILURE_LIMIT = env.int("LOGIN_MAX_FAILURES", default=5)  # per username
 # Axes has one limit; our handler applies this one to the IP's count.
-LOGIN_MAX_FAILURES_PER_IP = env.int(
-    "LOGIN_MAX_FAILURES_PER_IP", default=AXES_FAILURE_LIMIT
-)
+# AXES_FAILURE_LIMIT counts per (username, client address): one client cannot
+# lock another out. Per address alone a higher limit (a shared office or
+# carrier NAT address) still stops one address spraying many usernames.
+LOGIN_MAX_FAILURES_PER_IP = env.int("LOGIN_MAX_FAILURES_PER_IP", default=50)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=300))
 # A refused attempt during a lockout does not stretch it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -193,6 +242,9 @@ AXES_RESET_ON_SUCCESS = False
 # attacker pick a fresh IP per guess. (Without django-ipware installed axes
 # reads REMOTE_ADDR; this keeps it so if ipware ever is.)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# The client address as DRF's throttle sees it: REMOTE_ADDR, or behind
+# NUM_PROXIES trusted proxies their X-Forwarded-For entry.
+AXES_CLIENT_IP_CALLABLE = "portfolio.login_lockout.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The cache handler keeps no database records: nothing for the admin to show.
 AXES_ENABLE_ADMIN = False
@@ -221,6 +273,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "portfolio.api.exceptions.exception_handler",
+    # Exact numbers, bounded nesting, valid text (portfolio/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "portfolio.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # The one encoder (streaming.encoding): Decimal as exact fixed-point text.
     "DEFAULT_RENDERER_CLASSES": [
         "portfolio.api.renderers.JSONRenderer",
@@ -230,6 +288,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
@@ -268,6 +327,11 @@ PRICE_PUBLISH_INTERVAL = env.float("PRICE_PUBLISH_INTERVAL", default=0.25)
 PRICE_STALE_AFTER = env.float("PRICE_STALE_AFTER", default=10.0)
 FEED_STARTUP_WINDOW = env.float("FEED_STARTUP_WINDOW", default=15.0)
 PORTFOLIO_SNAPSHOT_INTERVAL = env.float("PORTFOLIO_SNAPSHOT_INTERVAL", default=60.0)
+# Per-user quotas: every rule is checked on every price of its symbol.
+MAX_ALERT_RULES_PER_USER = env.int("MAX_ALERT_RULES_PER_USER", default=100)
+MAX_HOLDINGS_PER_USER = env.int("MAX_HOLDINGS_PER_USER", default=200)
+# Expiry of the run_feeds leader lock (Redis); a standby takes over within it.
+WORKER_LOCK_TTL = env.float("WORKER_LOCK_TTL", default=10.0)
 BINANCE_WS_URL = env.str("BINANCE_WS_URL", default="wss://stream.binance.com:9443")
 COINBASE_WS_URL = env.str(
     "COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com"
@@ -283,6 +347,8 @@ ASSET_LISTING_URLS = {
     "kraken": env.str("KRAKEN_REST_URL", default=""),
 }
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
+# Open /ws/stream/ sockets one client address may hold per server process.
+WS_MAX_CONNECTIONS_PER_ADDRESS = env.int("WS_MAX_CONNECTIONS_PER_ADDRESS", default=50)
 # A client that reads nothing is disconnected once this many bytes wait unsent
 # in its socket buffer (streaming/delivery/hub.py); the others are not held up.
 WS_MAX_CLIENT_BACKLOG_BYTES = env.int("WS_MAX_CLIENT_BACKLOG_BYTES", default=2**20)

@@ -27,7 +27,13 @@ class LeaderLock:
     def __init__(self, url: str, key: str, ttl: float = 10.0) -> None:
         import redis.asyncio as aioredis
 
-        self._redis = aioredis.from_url(url)
+        # Bounded socket waits: a partitioned Redis (no RST) must fail a
+        # renewal within the renewal period, not hang it past the expiry.
+        self._redis = aioredis.from_url(
+            url,
+            socket_timeout=max(ttl / 4, 0.5),
+            socket_connect_timeout=max(ttl / 4, 0.5),
+        )
         self.key = key
         self.ttl = ttl
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -78,13 +84,15 @@ class LeaderLock:
             except Exception:  # noqa: BLE001 - Redis unreachable
                 failures += 1
                 logger.warning("Lock renewal failed (%d)", failures)
-                if failures * self.ttl / 3 < self.ttl:
+                # Keep publishing only while the key can still be ours: one
+                # renewal period short of the expiry a standby could take it.
+                if (failures + 1) * self.ttl / 3 < self.ttl:
                     continue
                 renewed = False
             if not renewed and await self._retake():
                 failures = 0
                 continue
-            logger.error("Lost the worker lock %s; stepping down.", self.key)
+            logger.error("Lost the worker lock %s; stepping down to standby.", self.key)
             self.lost.set()
             return
 

@@ -8,16 +8,29 @@ read. Values are ``PriceUpdate.to_dict()`` dicts: decimals as exact strings,
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "price:"
 SYMBOLS_KEY = "price-symbols"
 # Long enough to survive a worker restart; age is judged from each price's
 # own timestamp, never from the cache entry.
 TIMEOUT_SECONDS = 24 * 3600
+# How long a price batch waits for its cache write before going out anyway.
+WRITE_WAIT_SECONDS = 0.5
+
+# The price path's own thread. Django's ``cache.aset*`` run on asgiref's ONE
+# thread-sensitive thread, the same that runs every ORM call of the worker: a
+# hung database query held every price behind it (issue 19, item 2).
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="price-cache")
+_pending: Future[None] | None = None
 
 
 def _key(symbol: str) -> str:
@@ -49,11 +62,19 @@ def get_all_prices() -> dict[str, dict[str, Any]]:
 
 
 async def astore_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
+    """Store from async code on the price path's own thread, waiting at most a little.
+
+    A write still running (the cache itself hung) is not queued behind: this
+    batch is skipped, and the next one carries the newest prices anyway.
+    """
+    global _pending
     if not prices:
         return
-    await cache.aset_many(
-        {_key(s): dict(p) for s, p in prices.items()}, TIMEOUT_SECONDS
-    )
-    known = set(await cache.aget(SYMBOLS_KEY) or ())
-    if not known.issuperset(prices):
-        await cache.aset(SYMBOLS_KEY, sorted(known | set(prices)), TIMEOUT_SECONDS)
+    if _pending is not None and not _pending.done():
+        logger.warning("price cache write still running; skipping this batch")
+        return
+    _pending = _writer.submit(store_prices, dict(prices))
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(_pending), WRITE_WAIT_SECONDS)
+    except TimeoutError:
+        logger.warning("price cache write slow (> %.1f s)", WRITE_WAIT_SECONDS)

@@ -44,7 +44,10 @@ def price_sink(server: Broadcaster) -> PriceSink:
     """
 
     async def publish(batch: list[dict[str, Any]]) -> None:
-        await price_cache.astore_prices({p["symbol"]: p for p in batch})
+        try:
+            await price_cache.astore_prices({p["symbol"]: p for p in batch})
+        except Exception:  # noqa: BLE001 - a cache outage must not stop the frames
+            logger.warning("storing %d prices in the cache failed", len(batch))
         await server.broadcast_prices(batch)
 
     return publish

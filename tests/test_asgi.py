@@ -40,3 +40,40 @@ async def test_foreign_origin_refused():
     )
     connected, _ = await communicator.connect()
     assert not connected
+
+
+@pytest.mark.parametrize(
+    "origin, accepted",
+    [
+        (b"http://127.0.0.1:8000", True),
+        (b"http://127.0.0.1:3000", False),  # another site on the same host name
+        (b"https://127.0.0.1:8000", False),  # another scheme
+        (b"http://127.0.0.1", False),  # port 80 is another origin
+        (b"http://localhost:8000", False),  # an allowed host, but not this one
+        (b"null", False),
+        (b"", False),
+    ],
+)
+async def test_origin_must_match_scheme_host_and_port(
+    connection_manager, origin, accepted
+):
+    """Issue 19, item 10: the host name alone was compared."""
+    headers = [(b"host", b"127.0.0.1:8000")]
+    if origin:
+        headers.append((b"origin", origin))
+    communicator = WebsocketCommunicator(application, "/ws/stream/", headers=headers)
+    connected, _ = await communicator.connect()
+    try:
+        assert connected is accepted, origin
+    finally:
+        if connected:
+            await communicator.disconnect()
+
+
+async def test_trusted_origin_is_accepted(connection_manager, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.com"]
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://app.example.com")]
+    communicator = WebsocketCommunicator(application, "/ws/stream/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.disconnect()

@@ -1,5 +1,6 @@
 """REST API routes, mounted at /api/ (plus the OpenAPI schema and its docs)."""
 
+from csp.decorators import csp_exempt
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -34,6 +35,11 @@ urlpatterns = [
     path("streams/status/", views.StreamsStatusView.as_view(), name="streams-status"),
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI bootstraps with an inline script: no CSP on this one page.
+    path(
+        "docs/",
+        csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
     *router.urls,
 ]

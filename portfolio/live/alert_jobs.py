@@ -4,8 +4,9 @@ Bus subscriber at priority 5: the engine's pure pre-check decides on the hot
 path whether a price may cross a rule; only then is a job queued, and the
 database work runs in a worker thread. Each Alert row is committed first,
 then published as ALERT_TRIGGERED (the relay sends it to the owner's alerts
-room). A failed evaluation (database down) is retried, so a crossing during
-an outage is still alerted once the database is back.
+room). A failed evaluation (database down) is retried, the same job first and
+in order, so a crossing seen during an outage is written once the database is
+back, even if the price went back below the line meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import DatabaseError, InterfaceError, close_old_connections
 
 from streaming.bus import StreamEventBus
 from streaming.events import StreamEvent
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["AlertJob", "alert_payload"]
 
 RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 10.0
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
@@ -86,18 +88,31 @@ class AlertJob:
     async def run(self) -> None:
         while True:
             job = await self._queue.get()
-            try:
-                alerts = await sync_to_async(self._evaluate, thread_sensitive=True)(job)
-            except Exception:  # noqa: BLE001 - DB down: state unchanged, retried
-                logger.warning(
-                    "alert evaluation failed; will retry on the next value",
-                    exc_info=True,
-                )
-                await asyncio.sleep(RETRY_DELAY)
-                continue
+            alerts = await self._evaluate_until_done(job)
             for data in alerts:
                 self.triggered += 1
                 await self.bus.publish_alert(data, source="alerts")
+
+    async def _evaluate_until_done(self, job: dict[str, Any]) -> list[dict[str, Any]]:
+        """Evaluate ``job``, retrying it while the database is unavailable.
+
+        Dropping it (and waiting for the next value) lost a brief crossing:
+        the next values were below the line again. The engine's state only
+        changes on a committed evaluation, so a retry cannot fire twice.
+        """
+        delay = RETRY_DELAY
+        while True:
+            try:
+                return await sync_to_async(self._evaluate, thread_sensitive=True)(job)
+            except (DatabaseError, InterfaceError):
+                logger.warning(
+                    "alert evaluation failed; retrying in %.0f s", delay, exc_info=True
+                )
+            except Exception:  # noqa: BLE001 - not the database: a bug, skip it
+                logger.exception("alert evaluation failed; job dropped")
+                return []
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_DELAY)
 
     def _evaluate(self, job: dict[str, Any]) -> list[dict[str, Any]]:
         close_old_connections()

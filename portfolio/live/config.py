@@ -46,6 +46,7 @@ class WorkerConfig:
             startup_window=settings.FEED_STARTUP_WINDOW,
             snapshot_interval=settings.PORTFOLIO_SNAPSHOT_INTERVAL,
             use_lock=bool(settings.REDIS_URL),
+            lock_ttl=settings.WORKER_LOCK_TTL,
             urls={
                 PriceFeedProvider.BINANCE: settings.BINANCE_WS_URL,
                 PriceFeedProvider.COINBASE: settings.COINBASE_WS_URL,

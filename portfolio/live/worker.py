@@ -62,7 +62,13 @@ class FeedWorker:
         # Without a running server (the run_feeds worker) the WebSocketServer
         # publishes straight into the channel layer for the daphne processes.
         self.server = server if server is not None else WebSocketServer()
-        server = self.server
+        self.started = asyncio.Event()
+        self._runs = 0
+        self._build()
+
+    def _build(self) -> None:
+        """Fresh pieces for one term as leader (a re-taken lock starts anew)."""
+        config, server = self.config, self.server
         self.streams = StreamManager()
         self.bus = StreamEventBus()
         self.engine = AlertEngine()
@@ -100,7 +106,6 @@ class FeedWorker:
         )
         self.deliveries = DeliveryJob.from_settings()
         self.tasks: list[asyncio.Task[Any]] = []
-        self.started = asyncio.Event()
 
     # -- wiring ----------------------------------------------------------------
     def _feed_for(
@@ -133,20 +138,37 @@ class FeedWorker:
 
     # -- lifecycle ---------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set (as leader; as standby first when locked)."""
-        lock = None
-        if self.config.use_lock:
-            from streaming.leader import LeaderLock
+        """Run until ``stop`` is set (as leader; as standby first when locked).
 
-            lock = LeaderLock(
-                settings.REDIS_URL,
-                f"{settings.CHANNEL_LAYER_PREFIX}:run_feeds:leader",
-                self.config.lock_ttl,
-            )
-            if not await lock.acquire(stop):
-                await lock.close()
-                return
-            logger.info("Holding the worker lock; publishing prices.")
+        A lost lock (Redis unreachable past the expiry) stops publishing, since
+        a standby may hold it now, and goes back to standby: the worker never
+        returns on its own, so a Redis outage of any length is ridden out.
+        """
+        if not self.config.use_lock:
+            await self._lead(stop, None)
+            return
+        from streaming.leader import LeaderLock
+
+        lock = LeaderLock(
+            settings.REDIS_URL,
+            f"{settings.CHANNEL_LAYER_PREFIX}:run_feeds:leader",
+            self.config.lock_ttl,
+        )
+        try:
+            while await lock.acquire(stop):
+                logger.info("Holding the worker lock; publishing prices.")
+                await self._lead(stop, lock)
+                await lock.release()
+                if not stop.is_set():
+                    logger.warning("Waiting to re-take the worker lock.")
+        finally:
+            await lock.close()
+
+    async def _lead(self, stop: asyncio.Event, lock: Any) -> None:
+        """Publish until ``stop`` is set or the lock slips away."""
+        if self._runs:
+            self._build()
+        self._runs += 1
         try:
             await self.start()
             waiters = [asyncio.ensure_future(stop.wait())]
@@ -157,8 +179,6 @@ class FeedWorker:
                 waiter.cancel()
         finally:
             await self.stop()
-            if lock is not None:
-                await lock.close()
 
     async def start(self) -> None:
         self._subscribe()
@@ -214,6 +234,7 @@ class FeedWorker:
         await _bounded(self.status.stop(), "status job")
         await _bounded(self.bus.stop(), "event bus")
         self.holdings.remove_signal_hooks()
+        self.started.clear()
         logger.info("Feed worker stopped.")
 
 

@@ -18,7 +18,10 @@ from .rooms import RoomError, resolve_room
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CLOSE_FLOOD",
+    "CLOSE_TOO_LARGE",
     "FLOOD_CLOSE_AFTER",
+    "MAX_DEPTH",
     "MAX_ROOMS_PER_CLIENT",
     "MAX_ROOMS_PER_REQUEST",
     "RATE_BURST",
@@ -34,6 +37,11 @@ MAX_ROOMS_PER_CLIENT = 100
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 FLOOD_CLOSE_AFTER = 200  # frames refused (without slowing down) before closing
+MAX_DEPTH = 8  # nesting of arrays/objects a client frame may use
+# Application close codes (4000-4999): daphne (autobahn) sends only 1000 and
+# 3000-4999, and a refused code killed the socket with 1011 instead.
+CLOSE_FLOOD = 4008  # like 1008, policy violation
+CLOSE_TOO_LARGE = 4009  # like 1009, message too big
 
 
 class ClientError(Exception):
@@ -85,13 +93,42 @@ def decode_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, A
             f"{settings.WS_MAX_FRAME_BYTES}.",
             "too_large",
         )
+    if _too_deep(text_data):
+        raise ClientError(
+            f"Frame is nested more than {MAX_DEPTH} levels deep.", "too_deep"
+        )
     try:
         payload = json.loads(text_data)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ClientError("Frame is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise ClientError('Frame must be a JSON object like {"action": "ping"}.')
     return payload
+
+
+def _too_deep(text: str) -> bool:
+    """Whether brackets nest past MAX_DEPTH (strings skipped), before parsing:
+    a 2 KB frame of ``[[[[...`` made json.loads raise RecursionError."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def rooms_from(payload: dict[str, Any], user_id: int | None) -> list[str]:

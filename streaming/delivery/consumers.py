@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from django.conf import settings
 
 from . import asgi_transport
 from .client_frames import (
+    CLOSE_FLOOD,
+    CLOSE_TOO_LARGE,
     MAX_ROOMS_PER_CLIENT,
     ClientError,
     RateLimiter,
@@ -38,6 +41,10 @@ __all__ = ["ActionHandler", "StreamConsumer", "register_action"]
 
 ActionHandler = Callable[["StreamConsumer", dict[str, Any]], Awaitable[dict | None]]
 _actions: dict[str, ActionHandler] = {}
+# Open sockets per client address in this process: nothing else capped how
+# many one address could hold. Decremented by __call__'s finally, so even a
+# consumer that crashed gives its slot back.
+_per_address: Counter[str] = Counter()
 
 
 def register_action(name: str, handler: ActionHandler) -> None:
@@ -45,9 +52,26 @@ def register_action(name: str, handler: ActionHandler) -> None:
     _actions[name] = handler
 
 
+def _client_address(scope: dict[str, Any]) -> str:
+    """The address the cap counts: behind ``NUM_PROXIES`` trusted proxies their
+    X-Forwarded-For entry; loopback (benchmarks, a local proxy that passes no
+    header) is not capped, or one proxy's address would cap every client."""
+    address = (scope.get("client") or ("",))[0] or ""
+    proxies = getattr(settings, "NUM_PROXIES", 0)
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin1")
+    hops = [a.strip() for a in forwarded.split(",") if a.strip()]
+    if proxies > 0 and hops:
+        address = hops[-min(proxies, len(hops))]
+    if address.startswith("127.") or address in ("::1", "localhost"):
+        return ""
+    return address
+
+
 class StreamConsumer(AsyncWebsocketConsumer):
     client_id: str | None = None
     user_id: int | None = None
+    _address: str | None = None
 
     # The base class reads this consumer's own layer channel (used only for
     # cross-process send_to_client) with a bare ``channel_layer.receive``: one
@@ -71,6 +95,39 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 logger.warning("channel layer receive failed; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Whatever ends this consumer (a crash, a cancel, daphne giving up on
+        # it), its client is forgotten: a consumer that died without
+        # disconnect() left a ghost, counted, in its rooms and in presence.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release_address()
+            if self.client_id is not None:
+                try:
+                    await asyncio.wait_for(self.manager.client_gone(self.client_id), 5)
+                except Exception:  # noqa: BLE001 - presence expires on its own
+                    logger.warning("forgetting client %s failed", self.client_id)
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        address = _client_address(self.scope)
+        limit = settings.WS_MAX_CONNECTIONS_PER_ADDRESS
+        if address and _per_address[address] >= limit:
+            logger.warning("Refused a socket from %s: %d already open", address, limit)
+            await self.close()  # before accept: the handshake is refused (403)
+            return
+        self._address = address
+        _per_address[address] += 1
+        await super().websocket_connect(message)
+
+    def _release_address(self) -> None:
+        address, self._address = self._address, None
+        if address is None:
+            return
+        _per_address[address] -= 1
+        if _per_address[address] <= 0:
+            del _per_address[address]
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -119,9 +176,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except ClientError as exc:
             await self.reply(MessageType.ERROR, {"message": str(exc), "code": exc.code})
             if exc.code == "rate_limited" and self.limiter.flooding:
-                await self.close(code=1008)
+                await self.close(code=CLOSE_FLOOD)
             elif exc.code == "too_large":
-                await self.close(code=1009)
+                await self.close(code=CLOSE_TOO_LARGE)
+        except Exception:  # noqa: BLE001 - one bad frame must not kill the socket
+            logger.exception("client frame failed")
+            await self.reply(
+                MessageType.ERROR,
+                {"message": "Something went wrong; try again.", "code": "internal"},
+            )
 
     async def _handle(self, payload: dict[str, Any]) -> None:
         action = payload.get("action")

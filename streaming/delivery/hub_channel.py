@@ -27,6 +27,7 @@ __all__ = ["HubChannel", "publish_frame"]
 
 FRAME_EVENT = "room.frame"
 RECEIVE_RETRY_AFTER = 1.0  # seconds; e.g. while Redis restarts
+GROUP_CHANGE_TIMEOUT = 3.0  # seconds a group add/discard may take
 
 Deliver = Callable[[str | None, str], Awaitable[int]]
 
@@ -53,19 +54,28 @@ class HubChannel:
         """Create the channel and join its groups; returns the tasks that serve it."""
         self._layer = get_channel_layer()
         self.name = await self._layer.new_channel()
-        await self._add_to_groups()
+        await self.rejoin()  # Redis down: the receive loop and refresh retry
         return [
             loop.create_task(self._receive_loop(), name="hub-receive"),
             loop.create_task(self._deliver_loop(), name="hub-deliver"),
         ]
 
+    # Membership changes never fail the client that caused them (a consumer
+    # killed mid-connect left a ghost); the periodic rejoin repairs the groups.
     async def join(self, room: str) -> None:
         if self.name is not None:
-            await self._layer.group_add(group_name(room), self.name)
+            await self._quietly(self._layer.group_add(group_name(room), self.name))
 
     async def leave(self, room: str) -> None:
         if self.name is not None:
-            await self._layer.group_discard(group_name(room), self.name)
+            await self._quietly(self._layer.group_discard(group_name(room), self.name))
+
+    @staticmethod
+    async def _quietly(change: Awaitable[None]) -> None:
+        try:
+            await asyncio.wait_for(change, GROUP_CHANGE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - see above
+            logger.warning("group membership change failed (Redis down?)")
 
     async def rejoin(self) -> None:
         """Re-add the channel to its groups (a restarted Redis forgot them)."""

@@ -36,6 +36,7 @@ REFRESH_EVERY = 15.0
 ROOMS_REFRESH_EVERY = 2.0
 ROOMS_TTL = 10.0
 DIRECTORY_FOR = 0.25
+WRITE_TIMEOUT = 3.0  # seconds a presence write may take before it is given up
 
 
 class _Keys:
@@ -151,19 +152,29 @@ class Presence:
         # on Redis (it may be the very thing that is down).
         self._writer = None
 
+    # Writes never fail their caller: with Redis down a connect or join that
+    # raised killed the consumer mid-way (a ghost client); the hub's refresh
+    # re-adds every live client, and stale entries expire.
     async def add(
         self, client_id: str, fields: dict[str, str], rooms: set[str]
     ) -> None:
         if self._writer is not None:
-            await self._writer.add(client_id, fields, rooms)
+            await self._guard(self._writer.add(client_id, fields, rooms), "add")
 
     async def join(self, client_id: str, room: str) -> None:
         if self._writer is not None:
-            await self._writer.join(client_id, room)
+            await self._guard(self._writer.join(client_id, room), "join")
 
     async def leave(self, client_id: str, room: str) -> None:
         if self._writer is not None:
-            await self._writer.leave(client_id, room)
+            await self._guard(self._writer.leave(client_id, room), "leave")
+
+    @staticmethod
+    async def _guard(write: Any, what: str) -> None:
+        try:
+            await asyncio.wait_for(write, WRITE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - see above
+            logger.warning("presence %s failed (Redis down?)", what)
 
     async def mark_rooms(self, rooms: Iterable[str]) -> None:
         if self._writer is None:

@@ -132,8 +132,11 @@ class WebSocketServer:
         def ready() -> None:
             reactor.callLater(0, self._check_listening)
 
+        # autobahn's own cap only drops the TCP connection (the client sees
+        # 1006, no reason): it sits above the consumer's limit, which answers
+        # with an ERROR frame and closes with 4009.
         options = {
-            "websocket_max_message_size": settings.WS_MAX_FRAME_BYTES,
+            "websocket_max_message_size": 4 * settings.WS_MAX_FRAME_BYTES,
             **self._daphne_options,
         }
         self._server = Server(

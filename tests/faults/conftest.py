@@ -7,15 +7,98 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.portfolio.test_commands import finish, free_port, manage, wait_for_line
+from tests.portfolio.test_commands import (
+    ROOT,
+    finish,
+    free_port,
+    manage,
+    subprocess_database_url,
+    wait_for_line,
+)
 
-__all__ = ["finish", "free_port", "manage", "wait_for_line"]
+__all__ = ["LoggedProcess", "finish", "free_port", "manage", "wait_for_line"]
+
+
+class LoggedProcess:
+    """A ``manage.py`` subprocess whose output goes to a file, not a pipe.
+
+    A long drill that does not read a pipe for a while fills it (64 KiB of
+    retry tracebacks) and the process blocks on its next log line, which
+    looks exactly like the freeze being tested for.
+    """
+
+    def __init__(self, *args: str, env: dict | None = None) -> None:
+        fd, name = tempfile.mkstemp(prefix="drill-", suffix=".log")
+        os.close(fd)
+        self.path = Path(name)
+        self._file = self.path.open("w")
+        full_env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": subprocess_database_url(),
+            **(env or {}),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.pid = self.proc.pid
+
+    def output(self) -> str:
+        return self.path.read_text(errors="replace")
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def wait_for(self, text: str, timeout: float, after: int = 0) -> int:
+        """Wait until ``text`` appears past offset ``after``; returns its end."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output()
+            found = out.find(text, after)
+            if found >= 0:
+                return found + len(text)
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not seen; output:\n{self.output()[-8000:]}")
+
+    def finish(self, sig: int = signal.SIGTERM, timeout: float = 15) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            raise AssertionError(
+                f"did not stop within {timeout}s:\n{self.output()[-8000:]}"
+            ) from None
+        finally:
+            self._file.close()
+        out = self.output()
+        self.path.unlink(missing_ok=True)
+        return out
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
 
 REDIS_SERVER = shutil.which("redis-server")
 

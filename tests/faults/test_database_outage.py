@@ -118,3 +118,46 @@ async def test_crossing_during_db_outage_is_written_once_db_is_back(
     assert await _count(rule.pk) == 1
     died = [t.get_name() for t in worker.tasks if t.done()]
     assert not died, f"worker loops died: {died}"
+
+
+async def test_brief_crossing_during_db_outage_is_alerted_once(inprocess_worker, user):
+    """Issue 19, item 3: the price is back below the line before the database
+    returns; the failed evaluation was dropped and nothing re-queued it."""
+    rule = await sync_to_async(services.alert_rule_create)(
+        owner=user,
+        kind=AlertKind.PRICE_ABOVE,
+        symbol="ETH",
+        threshold=Decimal("4000"),
+        cooldown_seconds=0,
+    )
+    worker = await inprocess_worker()
+    async with asyncio.timeout(10):
+        while not worker.engine._by_symbol.get("ETH"):
+            await asyncio.sleep(0.05)
+        await publish_price(worker, _eth("3000"))
+        while worker.engine._by_symbol["ETH"][0].last_condition_met is not False:
+            await asyncio.sleep(0.05)
+
+    name = connection.settings_dict["NAME"]
+    worker_pid = await sync_to_async(_backend_pid)()
+    admin = await asyncio.to_thread(_admin)
+    try:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(%s)", [worker_pid])
+        await publish_price(worker, _eth("5000"))  # one tick above the line
+        for _ in range(6):
+            await asyncio.sleep(0.25)
+            await publish_price(worker, _eth("3000"))
+        await asyncio.sleep(1.0)
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
+
+    async with asyncio.timeout(15):
+        while await _count(rule.pk) < 1:
+            await publish_price(worker, _eth("3000"))
+            await asyncio.sleep(0.25)
+    await asyncio.sleep(1.0)
+    assert await _count(rule.pk) == 1
+    alert = await sync_to_async(Alert.objects.get)(rule_id=rule.pk)
+    assert alert.observed_value == Decimal("5000")  # the crossing that was seen

@@ -70,7 +70,8 @@ def test_settings_wire_axes(settings):
     assert settings.AXES_HANDLER == "portfolio.login_lockout.LoginLockoutHandler"
     assert settings.AXES_LOCKOUT_PARAMETERS == ["username", "ip_address"]
     assert settings.AXES_FAILURE_LIMIT == 5
-    assert settings.LOGIN_MAX_FAILURES_PER_IP == 5
+    assert settings.LOGIN_MAX_FAILURES_PER_IP == 50
+    assert settings.AXES_CLIENT_IP_CALLABLE == "portfolio.login_lockout.client_ip"
     assert settings.AXES_COOLOFF_TIME == timedelta(seconds=300)
     # Axes' own reset on success would clear the IP's count too.
     assert settings.AXES_RESET_ON_SUCCESS is False
@@ -78,13 +79,49 @@ def test_settings_wire_axes(settings):
 
 
 def test_token_endpoint_locks_username_after_n_failures(victim, limit):
+    ip = fresh_ip()
     for _ in range(limit - 1):
-        # From a different address each time: the per-username count still adds up.
-        assert token_login(victim.username, "wrong", fresh_ip()).status_code == 400
+        assert token_login(victim.username, "wrong", ip).status_code == 400
     # The failure that reaches the limit is already answered as a lockout.
-    assert_locked_json(token_login(victim.username, "wrong", fresh_ip()))
-    # The right password is refused while locked.
-    assert_locked_json(token_login(victim.username, PASSWORD, fresh_ip()))
+    assert_locked_json(token_login(victim.username, "wrong", ip))
+    # The right password is refused while locked, from that client.
+    assert_locked_json(token_login(victim.username, PASSWORD, ip))
+    reset(ip=ip)
+
+
+def test_one_client_cannot_lock_out_another(victim, limit):
+    """Issue 19, item 8: anyone could lock a known account out for everyone."""
+    attacker = fresh_ip()
+    for _ in range(limit + 3):
+        token_login(victim.username, "wrong", attacker)
+    assert_locked_json(token_login(victim.username, PASSWORD, attacker))
+    assert token_login(victim.username, PASSWORD, fresh_ip()).status_code in (200, 201)
+    reset(ip=attacker)
+
+
+def test_made_up_names_from_one_address_do_not_lock_out_its_other_users(victim, limit):
+    ip = fresh_ip()  # e.g. a shared office address
+    for n in range(limit):
+        assert token_login(f"nobody-{RUN}-x{n}", "guess", ip).status_code == 400
+    assert token_login(victim.username, PASSWORD, ip).status_code in (200, 201)
+    reset(ip=ip)
+
+
+def test_behind_trusted_proxies_clients_are_told_apart(victim, limit, settings):
+    """All clients arrive from the TLS proxy's address; X-Forwarded-For's entry
+    that the proxy appended tells them apart, and a forged prefix does not."""
+    settings.NUM_PROXIES = 1
+    proxy, attacker, other = fresh_ip(), fresh_ip(), fresh_ip()
+    for _ in range(limit):
+        forged = {"HTTP_X_FORWARDED_FOR": f"{fresh_ip()}, {attacker}"}
+        token_login(victim.username, "wrong", proxy, **forged)
+    locked = token_login(
+        victim.username, PASSWORD, proxy, HTTP_X_FORWARDED_FOR=attacker
+    )
+    assert_locked_json(locked)
+    ok = token_login(victim.username, PASSWORD, proxy, HTTP_X_FORWARDED_FOR=other)
+    assert ok.status_code in (200, 201)
+    reset(ip=attacker)
 
 
 def test_success_before_the_limit_resets_the_username_count(victim, limit):
@@ -97,7 +134,8 @@ def test_success_before_the_limit_resets_the_username_count(victim, limit):
         assert token_login(victim.username, PASSWORD, ip).status_code in (200, 201)
 
 
-def test_success_does_not_reset_the_ip_count(victim, limit):
+def test_success_does_not_reset_the_ip_count(victim, limit, settings):
+    settings.LOGIN_MAX_FAILURES_PER_IP = limit
     ip = fresh_ip()
     for n in range(limit - 1):
         assert token_login(f"nobody-{RUN}-{n}", "guess", ip).status_code == 400
@@ -106,7 +144,8 @@ def test_success_does_not_reset_the_ip_count(victim, limit):
     reset(ip=ip)
 
 
-def test_one_ip_spraying_many_usernames_is_locked(victim, limit):
+def test_one_ip_spraying_many_usernames_is_locked(victim, limit, settings):
+    settings.LOGIN_MAX_FAILURES_PER_IP = limit
     ip = fresh_ip()
     for n in range(limit - 1):
         assert token_login(f"nobody-{RUN}-{n}", "guess", ip).status_code == 400
@@ -126,7 +165,8 @@ def test_per_ip_limit_is_its_own(victim, settings):
     reset(ip=ip)
 
 
-def test_x_forwarded_for_does_not_give_a_fresh_ip(limit):
+def test_x_forwarded_for_does_not_give_a_fresh_ip(limit, settings):
+    settings.LOGIN_MAX_FAILURES_PER_IP = limit
     ip = fresh_ip()
     for n in range(limit - 1):
         forged = {"HTTP_X_FORWARDED_FOR": fresh_ip()}
@@ -149,18 +189,18 @@ def test_a_username_cannot_lock_out_an_address(victim, limit):
 
 
 def test_basic_auth_is_limited(victim, limit):
+    ip = fresh_ip()
     for n in range(limit):
-        resp = APIClient(REMOTE_ADDR=fresh_ip()).post(
+        resp = APIClient(REMOTE_ADDR=ip).post(
             TOKEN_URL, **basic(victim.username, "wrong")
         )
         if n < limit - 1:
             assert resp.status_code in (401, 403)
         else:
             assert_locked_json(resp)
-    resp = APIClient(REMOTE_ADDR=fresh_ip()).post(
-        TOKEN_URL, **basic(victim.username, PASSWORD)
-    )
+    resp = APIClient(REMOTE_ADDR=ip).post(TOKEN_URL, **basic(victim.username, PASSWORD))
     assert_locked_json(resp)
+    reset(ip=ip)
 
 
 def test_admin_login_is_limited(victim, limit):
@@ -184,21 +224,23 @@ def test_admin_login_is_limited(victim, limit):
 
 def test_lockout_expires(victim, limit, settings):
     settings.AXES_COOLOFF_TIME = timedelta(seconds=1)
+    ip = fresh_ip()
     for _ in range(limit):
-        token_login(victim.username, "wrong", fresh_ip())
-    assert_locked_json(token_login(victim.username, PASSWORD, fresh_ip()))
+        token_login(victim.username, "wrong", ip)
+    assert_locked_json(token_login(victim.username, PASSWORD, ip))
     time.sleep(1.2)
-    assert token_login(victim.username, PASSWORD, fresh_ip()).status_code in (200, 201)
+    assert token_login(victim.username, PASSWORD, ip).status_code in (200, 201)
 
 
 def test_refused_attempts_do_not_stretch_the_lockout(victim, limit, settings):
     settings.AXES_COOLOFF_TIME = timedelta(seconds=1)
+    ip = fresh_ip()
     for _ in range(limit):
-        token_login(victim.username, "wrong", fresh_ip())
+        token_login(victim.username, "wrong", ip)
     time.sleep(0.6)
-    assert_locked_json(token_login(victim.username, "wrong", fresh_ip()))
+    assert_locked_json(token_login(victim.username, "wrong", ip))
     time.sleep(0.6)
-    assert token_login(victim.username, PASSWORD, fresh_ip()).status_code in (200, 201)
+    assert token_login(victim.username, PASSWORD, ip).status_code in (200, 201)
 
 
 def test_odd_usernames_do_not_break_the_counter(settings):
@@ -224,7 +266,7 @@ def test_dashboard_login_page_locks_out_too(victim, limit):
             assert response.status_code == 200  # the form again, with an error
         else:
             assert response.status_code == 429
-    client = Client(REMOTE_ADDR=fresh_ip())
+    client = Client(REMOTE_ADDR=ip)
     response = client.post(
         "/login/", {"username": victim.username, "password": PASSWORD}
     )

@@ -83,3 +83,13 @@ def test_secure_flag_sets_cookie_and_hsts_settings():
     assert settings_value("SESSION_COOKIE_SECURE", **env) == "True"
     assert settings_value("CSRF_COOKIE_SECURE", **env) == "True"
     assert int(settings_value("SECURE_HSTS_SECONDS", **env)) >= 31536000
+
+
+@pytest.mark.parametrize("key", ["secret", "changeme" * 7, "a" * 60, "x1" * 30])
+def test_debug_off_refuses_a_weak_secret(key):
+    """Issue 19, item 11: a short or repetitive secret key was accepted."""
+    env = production()
+    env["DJANGO_SECRET_KEY"] = key
+    proc = run(["manage.py", "check"], **env)
+    assert proc.returncode != 0
+    assert "ImproperlyConfigured" in proc.stderr and "weak" in proc.stderr

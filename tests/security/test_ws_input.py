@@ -84,4 +84,4 @@ async def test_sustained_flood_is_rate_limited_then_closed(
             break
         codes.append(json.loads(out["text"])["data"].get("code"))
     assert "rate_limited" in codes
-    assert closed is not None and closed.get("code") == 1008, closed
+    assert closed is not None and closed.get("code") == 4008, closed

@@ -133,7 +133,7 @@ def test_abort_of_a_gone_transport_does_not_raise():
 
 @pytest.mark.timeout(60)
 async def test_real_daphne_sends_close_codes_autobahn_refuses(tmp_path):
-    """A flooding client is closed with 1008, which autobahn's sendClose refuses."""
+    """A flooding client is closed with 4008 (an application code daphne sends)."""
     import json
 
     from websockets.exceptions import ConnectionClosed
@@ -150,7 +150,7 @@ async def test_real_daphne_sends_close_codes_autobahn_refuses(tmp_path):
             async with asyncio.timeout(10):
                 while True:  # bounded: the close must come within 10 s
                     await ws.recv()
-        assert ws.close_code == 1008, (ws.close_code, ws.close_reason)
+        assert ws.close_code == 4008, (ws.close_code, ws.close_reason)
         await server.stop()
     finally:
         out = server.finish()

@@ -141,7 +141,7 @@ async def test_oversized_frame_refused_and_closed(connection_manager, ws_connect
     frame = await comm.receive_json_from(timeout=5)
     assert frame["type"] == "error" and "exceeds the limit" in frame["data"]["message"]
     closed = await comm.receive_output(timeout=5)
-    assert closed == {"type": "websocket.close", "code": 1009}
+    assert closed == {"type": "websocket.close", "code": 4009}
 
 
 async def test_flood_is_rate_limited(connection_manager, ws_connect):
@@ -245,3 +245,16 @@ def test_hub_writes_frames_past_the_session_wrapper_only():
     assert frame_sender(Wrapped()) is raw_send
     plain = Plain()
     assert frame_sender(plain) == plain.base_send
+
+
+def test_nesting_is_limited_and_brackets_in_strings_do_not_count():
+    from streaming.delivery.client_frames import MAX_DEPTH, ClientError, decode_frame
+
+    deep = '{"a":' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1)
+    with pytest.raises(ClientError) as refused:
+        decode_frame(deep, None)
+    assert refused.value.code == "too_deep"
+    ok = '{"action": "ping", "note": "' + "[" * 100 + '\\"{{"}'
+    assert decode_frame(ok, None)["action"] == "ping"
+    with pytest.raises(ClientError):
+        decode_frame("[" * 1000 + "]" * 1000, None)  # was a RecursionError
