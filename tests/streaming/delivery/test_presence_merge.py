@@ -62,7 +62,12 @@ def test_price_frames_only_for_occupied_rooms():
     assert price_frames(prices, set()) == []
 
 
-async def test_no_publish_and_no_serialisation_for_rooms_nobody_joined(monkeypatch):
+async def test_no_publish_and_no_serialisation_for_rooms_nobody_joined(
+    monkeypatch, settings
+):
+    # The one-process path (occupancy from this hub); the Redis directory has
+    # its own tests below.
+    settings.REDIS_URL = ""
     from streaming.delivery import server as server_module
     from streaming.delivery.hub import get_connection_manager
 
