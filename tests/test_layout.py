@@ -134,6 +134,8 @@ def test_layers_point_one_way(package, forbidden):
 def test_portfolio_site_holds_only_settings_asgi_urls():
     names = {p.name for p in (ROOT / "portfolio_site").glob("*.py")}
     assert names <= {"__init__.py", "settings.py", "asgi.py", "urls.py", "routing.py"}
+    packages = {p.name for p in (ROOT / "portfolio_site").iterdir() if p.is_dir()}
+    assert packages - {"__pycache__"} <= {"settings"}
 
 
 def test_third_party_internals_in_one_module():

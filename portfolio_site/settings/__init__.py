@@ -1,4 +1,4 @@
-"""Settings, all read from the environment in this one module.
+"""Settings, all read from the environment in this package (one place).
 
 Embedded default (nothing set): SQLite file in the project, in-memory channel
 layer, local-memory cache. Scale-out: DATABASE_URL (PostgreSQL) and REDIS_URL
@@ -13,7 +13,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
@@ -320,67 +320,9 @@ LEDGER_MAX_TRANSACTIONS = env.int("LEDGER_MAX_TRANSACTIONS", default=100_000)
 LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=20_000)
 
-# --- Streaming / feeds ------------------------------------------------------------
-PRICE_FEEDS = env.list("PRICE_FEEDS", default=["binance", "coinbase"])
-WATCH_SYMBOLS = env.list("WATCH_SYMBOLS", default=["BTC", "ETH", "SOL"])
-PRICE_PUBLISH_INTERVAL = env.float("PRICE_PUBLISH_INTERVAL", default=0.25)
-PRICE_STALE_AFTER = env.float("PRICE_STALE_AFTER", default=10.0)
-FEED_STARTUP_WINDOW = env.float("FEED_STARTUP_WINDOW", default=15.0)
-PORTFOLIO_SNAPSHOT_INTERVAL = env.float("PORTFOLIO_SNAPSHOT_INTERVAL", default=60.0)
-# Per-user quotas: every rule is checked on every price of its symbol.
-MAX_ALERT_RULES_PER_USER = env.int("MAX_ALERT_RULES_PER_USER", default=100)
-MAX_HOLDINGS_PER_USER = env.int("MAX_HOLDINGS_PER_USER", default=200)
-# Expiry of the run_feeds leader lock (Redis); a standby takes over within it.
-WORKER_LOCK_TTL = env.float("WORKER_LOCK_TTL", default=10.0)
-BINANCE_WS_URL = env.str("BINANCE_WS_URL", default="wss://stream.binance.com:9443")
-COINBASE_WS_URL = env.str(
-    "COINBASE_WS_URL", default="wss://ws-feed.exchange.coinbase.com"
-)
-KRAKEN_WS_URL = env.str("KRAKEN_WS_URL", default="wss://ws.kraken.com/v2")
-# The asset registry (streaming/feeds/listings.py): the exchanges' public
-# listings, fetched when reachable; ASSET_LISTINGS_FETCH=0 keeps to the
-# shipped snapshot (offline installs, tests).
-ASSET_LISTINGS_FETCH = env.bool("ASSET_LISTINGS_FETCH", default=True)
-ASSET_LISTING_URLS = {
-    "binance": env.str("BINANCE_REST_URL", default=""),
-    "coinbase": env.str("COINBASE_REST_URL", default=""),
-    "kraken": env.str("KRAKEN_REST_URL", default=""),
-}
-WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
-# Open /ws/stream/ sockets one client address may hold per server process.
-WS_MAX_CONNECTIONS_PER_ADDRESS = env.int("WS_MAX_CONNECTIONS_PER_ADDRESS", default=50)
-# A client that reads nothing is disconnected once this many bytes wait unsent
-# in its socket buffer (streaming/delivery/hub.py); the others are not held up.
-WS_MAX_CLIENT_BACKLOG_BYTES = env.int("WS_MAX_CLIENT_BACKLOG_BYTES", default=2**20)
-
-# Request bodies: the API's are a few hundred bytes; anything over this is a
-# clean 400 (RequestDataTooBig), never read into memory.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
-
-# --- Notifications (portfolio/notifications, worker: portfolio/live/deliveries.py)
-# E-mail through Django's framework: EMAIL_URL such as smtp+tls://user:pw@host:587;
-# unset, the console backend prints mails, so embedded mode works as it is.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@localhost")
-# Seconds for each connect/read of a webhook, Apprise or SMTP send: a dead
-# receiver costs one delivery slot this long, never the price path.
-NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=5.0)
-EMAIL_TIMEOUT = NOTIFY_TIMEOUT
-# Off by default (server-side request forgery): webhook and Apprise targets on
-# private, loopback or link-local addresses are refused unless this is 1.
-NOTIFY_ALLOW_PRIVATE_ADDRESSES = env.bool("NOTIFY_ALLOW_PRIVATE_ADDRESSES", default=False)
-# Retries: attempt n waits min(MAX, BASE * 2^(n-1)) * a jitter in [0.5, 1];
-# the defaults make 8 attempts over at least 20 minutes.
-NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
-NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=10.0)
-NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=600.0)
-# A claimed delivery is nobody else's for this long (a killed worker's claim
-# expires after it); longer than a send can take.
-NOTIFY_LEASE_SECONDS = env.float("NOTIFY_LEASE_SECONDS", default=60.0)
-NOTIFY_CONCURRENCY = env.int("NOTIFY_CONCURRENCY", default=4)
-NOTIFY_POLL_SECONDS = env.float("NOTIFY_POLL_SECONDS", default=1.0)
-NOTIFY_MAX_CHANNELS_PER_USER = env.int("NOTIFY_MAX_CHANNELS_PER_USER", default=10)
+# --- Streaming / feeds, notifications: in their own modules ---------------------
+from .feeds import *  # noqa: E402, F403
+from .notifications import *  # noqa: E402, F403
 
 # --- Security (behind TLS) ----------------------------------------------------------
 if SECURE:
