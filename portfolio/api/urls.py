@@ -1,6 +1,6 @@
 """REST API routes, mounted at /api/ (plus the OpenAPI schema and its docs)."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -9,6 +9,7 @@ from . import views
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("holdings", views.HoldingViewSet, basename="holding")
+router.register("watchlist", views.WatchListViewSet, basename="watch")
 router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
 router.register("alerts", views.AlertViewSet, basename="alert")
 router.register(
@@ -30,4 +31,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     *router.urls,
+    # Last: every other path under /api/ answers a JSON 404.
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="api-not-found"),
 ]
