@@ -12,9 +12,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
+from .fields import ExactDecimalField
 from .models import Alert, AlertRule, Holding, PortfolioSnapshot, WatchedSymbol
 from .notifications.channels import target_hint
-from .fields import ExactDecimalField
 from .notifications.models import Delivery, NotificationChannel
 
 PRODUCT = "Crypto Portfolio Analyzer"
