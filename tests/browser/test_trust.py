@@ -50,7 +50,7 @@ def test_simulated_feed_is_said_everywhere_and_unlisted_symbols_refused(
     page.get_by_label("Amount").fill("1")
     page.get_by_role("button", name="Add holding").click()
     expect(page.locator("#h-symbol-err")).to_have_text(
-        "XQZV is not listed on Binance or Coinbase."
+        "XQZV is not listed on Binance, Coinbase or Kraken."
     )
     page.get_by_label("Symbol", exact=True).first.fill("ETHH")
     page.get_by_role("button", name="Add holding").click()
