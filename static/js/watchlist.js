@@ -100,6 +100,7 @@ export class WatchList {
     const symbol = fieldValue(this.form, "symbol").toUpperCase();
     try {
       await api.post(this.url, { symbol });
+      toast("Watching " + symbol + ".", "info");
       this.form.reset();
       await this.load();
     } catch (err) {
