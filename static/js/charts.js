@@ -81,7 +81,7 @@ export class ValueChart {
         },
         scales: {
           x: { type: "linear", grid: { color: colors.grid },
-            ticks: { maxTicksLimit: 6, color: colors.text,
+            ticks: { maxTicksLimit: 6, color: colors.text, maxRotation: 0, autoSkipPadding: 12,
               callback: (v) => timeLabel(v, this.range, this.span()) } },
           y: { grace: "10%", grid: { color: colors.grid },
             ticks: { maxTicksLimit: 6, color: colors.text, callback: yTick } }

@@ -39,7 +39,11 @@ def account(live_server_url, browser):
     page = context.new_page()
     _sign_up(page, live_server_url, f"u{uuid.uuid4().hex[:8]}", "Correct-horse-42")
     page.wait_for_url(live_server_url + "/")
-    _post(page, "/api/holdings/", {"symbol": "BTC", "amount": "0.5", "cost_basis": "20000"})
+    _post(
+        page,
+        "/api/holdings/",
+        {"symbol": "BTC", "amount": "0.5", "cost_basis": "20000"},
+    )
     _post(page, "/api/holdings/", {"symbol": "ETH", "amount": "3.25"})
     _post(page, "/api/watchlist/", {"symbol": "SOL"})
     state = context.storage_state()
@@ -152,7 +156,9 @@ def _delete_watch(page, symbol: str) -> None:
 def test_theme_toggle_is_remembered(live_server_url, browser, account, page_errors):
     expect = _expect()
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, color_scheme="dark", storage_state=account
+        viewport={"width": 390, "height": 844},
+        color_scheme="dark",
+        storage_state=account,
     )
     try:
         page = page_errors(context.new_page())
