@@ -196,6 +196,8 @@ def test_token_page_shows_the_key_once(live_server_url, browser, account, page_e
         key = page.locator("#token-key")
         expect(key).to_have_text(re.compile(r"^[0-9a-f]{40}$"))
         secret = key.text_content()
+        expect(page.locator("#token-state")).to_contain_text("You have a token")
+        expect(page.get_by_role("button", name="Create a token")).to_be_hidden()
         page.screenshot(path=str(ARTIFACTS / "token-created.png"), full_page=True)
         resp = page.request.get(
             live_server_url + "/api/portfolio/",
