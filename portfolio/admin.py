@@ -1,15 +1,81 @@
-"""Admin: every model with the columns, filters and search an operator needs."""
+"""Admin: every model with the columns, filters and search an operator needs.
 
+Amounts are stored with 18 decimal places; they are shown as the number they
+are (``0.5``, not ``0.500000000000000000``). Records written by the worker
+(alerts, deliveries, snapshots) are read-only here.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
-from .models import Alert, AlertRule, Holding, PortfolioSnapshot
+from .fields import ExactDecimalField
+from .models import Alert, AlertRule, Holding, PortfolioSnapshot, WatchedSymbol
 from .notifications.channels import target_hint
 from .notifications.models import Delivery, NotificationChannel
 
+PRODUCT = "Crypto Portfolio Analyzer"
+admin.site.site_header = PRODUCT
+admin.site.site_title = PRODUCT
+admin.site.index_title = "Administration"
+
+
+def plain(value: Decimal | None) -> str:
+    """0.500000000000000000 → 0.5, 1E+3 → 1000 (fixed-point, never exponent)."""
+    if value is None:
+        return "—"
+    return format(value.normalize(), "f")
+
+
+def trimmed(name: str) -> Callable[[Any], str]:
+    """A column (or read-only field) showing the amount ``name`` without padding."""
+
+    @admin.display(description=name.replace("_", " "), ordering=name)
+    def show(obj: Any) -> str:
+        return plain(getattr(obj, name))
+
+    show.__name__ = f"{name}_plain"
+    return show
+
+
+class PlainDecimalInput(forms.TextInput):
+    """The edit box shows the amount as typed, not with 18 trailing zeros."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal):
+            return plain(value)
+        return super().format_value(value)
+
+
+class PlainDecimalsAdmin(admin.ModelAdmin):
+    formfield_overrides = {ExactDecimalField: {"widget": PlainDecimalInput}}
+
+
+class RecordAdmin(PlainDecimalsAdmin):
+    """Written by the worker, never by hand: view only."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Holding)
-class HoldingAdmin(admin.ModelAdmin):
-    list_display = ("symbol", "owner", "amount", "cost_basis", "updated_at")
+class HoldingAdmin(PlainDecimalsAdmin):
+    list_display = (
+        "symbol",
+        "owner",
+        trimmed("amount"),
+        trimmed("cost_basis"),
+        "updated_at",
+    )
     list_filter = ("symbol",)
     search_fields = ("symbol", "owner__username", "owner__email")
     list_select_related = ("owner",)
@@ -17,16 +83,15 @@ class HoldingAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(PlainDecimalsAdmin):
     list_display = (
         "id",
         "owner",
         "kind",
         "symbol",
-        "threshold",
+        trimmed("threshold"),
         "enabled",
         "one_shot",
-        "cooldown_seconds",
         "last_triggered_at",
         "trigger_count",
     )
@@ -37,14 +102,14 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(RecordAdmin):
     list_display = (
         "triggered_at",
         "owner",
         "kind",
         "symbol",
-        "observed_value",
-        "threshold",
+        trimmed("observed_value"),
+        trimmed("threshold"),
         "source",
         "simulated",
         "acknowledged_at",
@@ -58,28 +123,31 @@ class AlertAdmin(admin.ModelAdmin):
     search_fields = ("message", "symbol", "owner__username")
     list_select_related = ("owner",)
     date_hierarchy = "triggered_at"
-    readonly_fields = (
+    fields = readonly_fields = (
         "rule",
         "owner",
         "kind",
         "symbol",
-        "threshold",
+        trimmed("threshold"),
         "message",
-        "observed_value",
+        trimmed("observed_value"),
         "source",
         "simulated",
         "sequence",
         "triggered_at",
+        "acknowledged_at",
     )
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Alerts are records; nobody deletes them from the admin either.
-        return False
 
 
 @admin.register(PortfolioSnapshot)
-class PortfolioSnapshotAdmin(admin.ModelAdmin):
-    list_display = ("taken_at", "owner", "total_value", "simulated")
+class PortfolioSnapshotAdmin(RecordAdmin):
+    list_display = ("taken_at", "owner", trimmed("total_value"), "simulated")
+    fields = readonly_fields = (
+        "owner",
+        trimmed("total_value"),
+        "simulated",
+        "taken_at",
+    )
     list_filter = ("owner", "simulated")
     search_fields = ("owner__username",)
     date_hierarchy = "taken_at"
@@ -118,7 +186,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(RecordAdmin):
     list_display = (
         "id",
         "alert",
@@ -127,7 +195,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "state",
         "attempts",
         "last_status",
-        "last_error",
+        "error_short",
         "next_attempt_at",
         "sent_at",
     )
@@ -136,8 +204,16 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ("alert", "channel")
     readonly_fields = [f.name for f in Delivery._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.display(description="last error", ordering="last_error")
+    def error_short(self, obj: Delivery) -> str:
+        # A full traceback-like error would stretch the table past the screen.
+        text = obj.last_error or ""
+        return text if len(text) <= 80 else text[:79] + "…"
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+
+@admin.register(WatchedSymbol)
+class WatchedSymbolAdmin(admin.ModelAdmin):
+    list_display = ("symbol", "owner", "created_at")
+    list_filter = ("symbol",)
+    search_fields = ("symbol", "owner__username")
+    list_select_related = ("owner",)

@@ -213,6 +213,27 @@ class PortfolioSnapshot(models.Model):
 
 
 # Registered with this app; defined in their own package (portfolio/notifications).
+class WatchedSymbol(models.Model):
+    """A symbol a user follows without holding it: a ticker row on the dashboard."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watched"
+    )
+    symbol = models.CharField(max_length=15, validators=[validate_symbol])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["symbol"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "symbol"], name="watched_unique_owner_symbol"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} ({self.owner})"
+
+
 # The ledger's models live in their own module; imported here so Django
 # registers them with this app.
 from .ledger.models import (  # noqa: E402, F401

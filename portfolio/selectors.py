@@ -8,14 +8,17 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from rest_framework.authtoken.models import Token
 
-from .models import Alert, AlertRule, Holding, PortfolioSnapshot
+from .models import Alert, AlertRule, Holding, PortfolioSnapshot, WatchedSymbol
 
 __all__ = [
     "holding_list",
     "holding_get",
     "held_symbols",
     "watched_symbols",
+    "watch_list",
+    "watch_symbols_of",
     "alert_rule_list",
     "alert_rule_get",
     "enabled_alert_rules",
@@ -23,6 +26,7 @@ __all__ = [
     "alert_get",
     "unacknowledged_alerts",
     "snapshot_list",
+    "token_of",
 ]
 
 
@@ -41,8 +45,19 @@ def held_symbols(*, owner: AbstractBaseUser | None = None) -> list[str]:
 
 
 def watched_symbols() -> list[str]:
-    """The configured WATCH_SYMBOLS plus every symbol anybody holds."""
-    return sorted(set(settings.WATCH_SYMBOLS) | set(held_symbols()))
+    """What the worker streams: WATCH_SYMBOLS, every watch list, every holding."""
+    listed = WatchedSymbol.objects.values_list("symbol", flat=True)
+    return sorted(set(settings.WATCH_SYMBOLS) | set(listed) | set(held_symbols()))
+
+
+def watch_list(*, owner: AbstractBaseUser) -> QuerySet[WatchedSymbol]:
+    return WatchedSymbol.objects.filter(owner=owner).order_by("symbol")
+
+
+def watch_symbols_of(*, owner: AbstractBaseUser) -> list[str]:
+    """The symbols one user follows: the configured ones and their watch list."""
+    own = watch_list(owner=owner).values_list("symbol", flat=True)
+    return sorted(set(settings.WATCH_SYMBOLS) | set(own))
 
 
 def alert_rule_list(*, owner: AbstractBaseUser) -> QuerySet[AlertRule]:
@@ -105,7 +120,16 @@ def holdings_fingerprint() -> tuple:
     agg = Holding.objects.aggregate(
         n=Count("id"), last=Max("updated_at"), top=Max("id")
     )
-    return (agg["n"], agg["last"], agg["top"], *transactions_fingerprint())
+    # Watch lists change what is streamed too (entries are never edited).
+    watched = WatchedSymbol.objects.aggregate(n=Count("id"), top=Max("id"))
+    return (
+        agg["n"],
+        agg["last"],
+        agg["top"],
+        watched["n"],
+        watched["top"],
+        *transactions_fingerprint(),
+    )
 
 
 def alert_rules_fingerprint() -> tuple:
@@ -127,3 +151,9 @@ def positions_by_owner() -> dict[int, dict[str, tuple]]:
     from .ledger.selectors import positions_by_owner as ledger_positions
 
     return ledger_positions()
+
+
+
+
+def token_of(*, user: AbstractBaseUser) -> Token | None:
+    return Token.objects.filter(user=user).first()

@@ -23,7 +23,7 @@ from rest_framework.authtoken.models import Token
 from .ledger import services as ledger_services
 from .ledger.models import Transaction
 from .listings import validate_listed
-from .models import Alert, AlertRule, Holding
+from .models import Alert, AlertRule, Holding, WatchedSymbol
 
 __all__ = [
     "holding_create",
@@ -35,6 +35,8 @@ __all__ = [
     "alert_acknowledge",
     "token_get_or_create",
     "token_revoke",
+    "watch_add",
+    "watch_remove",
 ]
 
 HOLDING_FIELDS = frozenset({"symbol", "amount", "cost_basis"})
@@ -268,3 +270,22 @@ def token_revoke(*, user: AbstractBaseUser) -> bool:
     """Delete the user's token; it stops working at once. True if one existed."""
     deleted, _ = Token.objects.filter(user=user).delete()
     return deleted > 0
+
+
+@transaction.atomic
+def watch_add(*, owner: AbstractBaseUser, symbol: str) -> WatchedSymbol:
+    """Follow ``symbol`` (listed on a configured exchange); once per symbol."""
+    entry = WatchedSymbol(owner=owner, symbol=symbol)
+    entry.full_clean(validate_constraints=False)
+    validate_listed(symbol)
+    if WatchedSymbol.objects.filter(owner=owner, symbol=symbol).exists():
+        raise ValidationError(
+            {"symbol": f"You already watch {symbol}."}, code="duplicate"
+        )
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def watch_remove(*, entry: WatchedSymbol) -> None:
+    entry.delete()

@@ -21,4 +21,5 @@ urlpatterns = [
         views.notification_settings,
         name="notification-settings",
     ),
+    path("settings/api/", views.api_settings, name="api-settings"),
 ]

@@ -41,6 +41,12 @@ def transactions(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+def api_settings(request: HttpRequest) -> HttpResponse:
+    """The API token (create, shown once, revoke) and where the API is described."""
+    return render(request, "portfolio/api_settings.html")
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:

@@ -8,7 +8,14 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import AMOUNT_FIELD_KWARGS, Alert, AlertKind, AlertRule, Holding
+from ..models import (
+    AMOUNT_FIELD_KWARGS,
+    Alert,
+    AlertKind,
+    AlertRule,
+    Holding,
+    WatchedSymbol,
+)
 from ..validators import validate_symbol
 from ..valuation import decimal_str
 from .notification_serializers import DeliverySerializer
@@ -17,7 +24,20 @@ SYMBOL_HELP = (
     "Base asset in upper case, e.g. BTC. GET /api/prices/ lists the symbols "
     "currently priced."
 )
-SYMBOL_HINT = " GET /api/prices/ lists the symbols currently priced."
+
+
+def decimal_messages(max_digits: int, decimal_places: int) -> dict[str, str]:
+    """DRF's decimal errors ("no more than 34 digits in total") in a user's words."""
+    below = f"Enter a number below 10^{max_digits - decimal_places}."
+    return {
+        "invalid": "Enter a number, e.g. 0.5 (digits and one decimal point).",
+        "max_digits": below,
+        "max_whole_digits": below,
+        "max_decimal_places": f"Use at most {decimal_places} decimal places.",
+        "max_string_length": below,
+        "null": "Enter a number.",
+        "required": "Enter a number.",
+    }
 
 
 @extend_schema_field(
@@ -29,6 +49,8 @@ class DecimalString(serializers.DecimalField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", AMOUNT_FIELD_KWARGS["max_digits"])
         kwargs.setdefault("decimal_places", AMOUNT_FIELD_KWARGS["decimal_places"])
+        messages = decimal_messages(kwargs["max_digits"], kwargs["decimal_places"])
+        kwargs["error_messages"] = {**messages, **kwargs.get("error_messages", {})}
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> str | None:
@@ -49,9 +71,9 @@ class SymbolField(serializers.CharField):
             return value
         try:
             validate_symbol(value)
-        except Exception as exc:  # Django ValidationError: add the hint
+        except Exception as exc:  # Django ValidationError, already in words
             message = " ".join(getattr(exc, "messages", [str(exc)]))
-            raise serializers.ValidationError(message + SYMBOL_HINT) from exc
+            raise serializers.ValidationError(message) from exc
         return value
 
 
@@ -69,6 +91,17 @@ class HoldingSerializer(serializers.ModelSerializer):
         model = Holding
         fields = ["id", "symbol", "amount", "cost_basis", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []  # uniqueness is checked by the service
+
+
+# -- watch list --------------------------------------------------------------
+class WatchedSymbolSerializer(serializers.ModelSerializer):
+    symbol = SymbolField(help_text="A listed symbol to follow, e.g. ETH.")
+
+    class Meta:
+        model = WatchedSymbol
+        fields = ["id", "symbol", "created_at"]
+        read_only_fields = ["id", "created_at"]
         validators: list = []  # uniqueness is checked by the service
 
 
@@ -223,7 +256,7 @@ class PortfolioTotalsSerializer(serializers.Serializer):
     )
     sources = serializers.DictField(
         child=serializers.IntegerField(),
-        help_text="Holdings priced per source, e.g. {\"binance\": 2, \"mock\": 1}.",
+        help_text='Holdings priced per source, e.g. {"binance": 2, "mock": 1}.',
     )
 
 
@@ -287,3 +320,10 @@ class TokenRequestSerializer(serializers.Serializer):
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
     created = serializers.BooleanField()
+
+
+class TokenStateSerializer(serializers.Serializer):
+    exists = serializers.BooleanField()
+    created = serializers.DateTimeField(
+        allow_null=True, help_text="When the token was made (its key is never shown)."
+    )

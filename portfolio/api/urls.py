@@ -1,7 +1,7 @@
 """REST API routes, mounted at /api/ (plus the OpenAPI schema and its docs)."""
 
 from csp.decorators import csp_exempt
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -10,6 +10,7 @@ from . import ledger_views, views
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("holdings", views.HoldingViewSet, basename="holding")
+router.register("watchlist", views.WatchListViewSet, basename="watch")
 router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
 router.register("alerts", views.AlertViewSet, basename="alert")
 router.register(
@@ -42,4 +43,6 @@ urlpatterns = [
         name="api-docs",
     ),
     *router.urls,
+    # Last: every other path under /api/ answers a JSON 404.
+    re_path(r"^.*$", views.NotFoundView.as_view(), name="api-not-found"),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,7 +30,7 @@ from streaming import price_cache
 
 from .. import history, selectors, services, valuation
 from ..ledger import selectors as ledger_selectors
-from ..models import Alert, AlertRule, Holding
+from ..models import Alert, AlertRule, Holding, WatchedSymbol
 from ..notifications import channels, senders
 from ..notifications.models import NotificationChannel
 from . import notification_serializers as ns
@@ -71,6 +72,29 @@ class HoldingViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.holding_delete(holding=instance)
+
+
+class WatchListViewSet(
+    OwnedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Symbols you follow without holding them (shown as ticker rows)."""
+
+    serializer_class = s.WatchedSymbolSerializer
+    model = WatchedSymbol
+    list_selector = staticmethod(selectors.watch_list)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.watch_add(
+            owner=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.watch_remove(entry=instance)
 
 
 class AlertRuleViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
@@ -237,17 +261,14 @@ class PortfolioHistoryView(APIView):
 
 
 class PriceListView(APIView):
-    """Latest price of every watched, held or priced symbol, with its age."""
+    """Latest price of each symbol you watch or hold (never others' holdings)."""
 
     @extend_schema(responses=s.PriceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        priced = price_cache.get_all_prices()
-        symbols = (
-            set(settings.WATCH_SYMBOLS)
-            | set(selectors.held_symbols(owner=request.user))
-            | set(priced)
+        symbols = set(selectors.watch_symbols_of(owner=request.user)) | set(
+            selectors.held_symbols(owner=request.user)
         )
-        prices = {**priced, **price_cache.get_prices(symbols - set(priced))}
+        prices = price_cache.get_prices(symbols)
         now = timezone.now()
         return Response(
             [
@@ -298,16 +319,25 @@ class StreamsStatusView(APIView):
 class TokenView(APIView):
     """Create (or return) your API token; DELETE revokes it at once."""
 
+    # Token first: its WWW-Authenticate header makes a refusal a 401.
     authentication_classes = [
-        SessionAuthentication,
-        BasicAuthentication,
         TokenAuthentication,
+        BasicAuthentication,
+        SessionAuthentication,
     ]
 
     def get_permissions(self):
         if self.request.method == "POST":
             return [permissions.AllowAny()]
         return [permissions.IsAuthenticated()]
+
+    @extend_schema(responses=s.TokenStateSerializer)
+    def get(self, request: Request) -> Response:
+        """Whether you have a token, and since when (the key is shown only once)."""
+        token = selectors.token_of(user=request.user)
+        return Response(
+            {"exists": token is not None, "created": token and token.created}
+        )
 
     @extend_schema(
         request=s.TokenRequestSerializer,
@@ -344,3 +374,21 @@ class TokenView(APIView):
                 {"non_field_errors": ["Unable to log in with these credentials."]}
             )
         return user
+
+
+class NotFoundView(APIView):
+    """Any path under /api/ that names nothing: a JSON 404, whatever the method."""
+
+    permission_classes = [permissions.AllowAny]
+    schema = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        hint = "The endpoints are listed at /api/docs/."
+        if not request.path.endswith("/"):
+            try:
+                match = resolve(request.path + "/")
+            except Resolver404:
+                match = None
+            if match is not None and match.url_name != "api-not-found":
+                hint = f"Did you mean {request.path}/ (with the final slash)?"
+        raise NotFound(f"No such API endpoint. {hint}")

@@ -35,6 +35,11 @@ def _positions() -> dict[int, dict[str, tuple]]:
     return selectors.positions_by_owner()
 
 
+def _streamed() -> set[str]:
+    close_old_connections()
+    return set(selectors.watched_symbols())
+
+
 class HoldingsJob:
     """Positions → monitors, symbols → feeds, rules → engine, on change only."""
 
@@ -78,7 +83,9 @@ class HoldingsJob:
             self._holdings_fp = holdings_fp
             held = self.set_positions(positions)
             if self.fixed_symbols is None:
-                self.set_symbols(set(self.watch_symbols) | held)
+                # Everybody's watch list is streamed as well as what is held.
+                listed = await sync_to_async(_streamed)()
+                self.set_symbols(set(self.watch_symbols) | held | listed)
         if force or rules_fp != self._rules_fp:
             count = await self.reload_rules()
             self._rules_fp = rules_fp
@@ -105,7 +112,7 @@ class HoldingsJob:
         """Holdings/rules saved in this process wake the refresh at once."""
         from django.db.models.signals import post_delete, post_save
 
-        from ..models import AlertRule, Holding, Transaction
+        from ..models import AlertRule, Holding, Transaction, WatchedSymbol
 
         loop = asyncio.get_running_loop()
 
@@ -113,18 +120,18 @@ class HoldingsJob:
             loop.call_soon_threadsafe(self._now.set)
 
         self._poke = poke
-        for model in (Holding, AlertRule, Transaction):
+        for model in (Holding, AlertRule, Transaction, WatchedSymbol):
             post_save.connect(poke, sender=model, weak=False)
             post_delete.connect(poke, sender=model, weak=False)
 
     def remove_signal_hooks(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from ..models import AlertRule, Holding, Transaction
+        from ..models import AlertRule, Holding, Transaction, WatchedSymbol
 
         if self._poke is None:
             return
-        for model in (Holding, AlertRule, Transaction):
+        for model in (Holding, AlertRule, Transaction, WatchedSymbol):
             post_save.disconnect(self._poke, sender=model)
             post_delete.disconnect(self._poke, sender=model)
         self._poke = None

@@ -12,6 +12,34 @@ function ChartJs() { return globalThis.Chart; }
 
 export function chartsAvailable() { return typeof ChartJs() === "function"; }
 
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+// Axis and grid colours of the current theme (light or dark).
+function themeColors() {
+  return { text: cssVar("--muted"), grid: cssVar("--chart-grid"), line: cssVar("--chart-line"),
+    fill: cssVar("--chart-fill"), panel: cssVar("--panel") };
+}
+
+// Tick labels with as many decimals as the step between ticks needs, so a
+// move of $3 on $60,000 reads $60,003 / $60,006, not $60,000 five times.
+function yTick(value, index, ticks) {
+  const step = ticks.length > 1 ? Math.abs(ticks[1].value - ticks[0].value) : 1;
+  const places = step >= 1 || step === 0 ? 0 : Math.min(8, Math.ceil(-Math.log10(step)));
+  return "$" + Number(value).toLocaleString([], { minimumFractionDigits: places, maximumFractionDigits: places });
+}
+
+function onTheme(chart, paint) {
+  document.addEventListener("themechange", () => { paint(themeColors()); chart.update("none"); });
+  if (window.matchMedia) {
+    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+      paint(themeColors());
+      chart.update("none");
+    });
+  }
+}
+
 function timeLabel(ms, range, span) {
   const d = new Date(ms);
   if (span < 2 * 3600 * 1000) {
@@ -27,15 +55,17 @@ export class ValueChart {
   constructor(canvas) {
     const Chart = ChartJs();
     this.range = "24h";
-    this.points = []; // {x: ms, y: float, s: exact string}
+    this.points = []; // {x: ms, y: float, s: exact string}, x strictly ascending
+    const colors = themeColors();
     this.chart = new Chart(canvas, {
       type: "line",
       data: { datasets: [{
         label: "Portfolio value (USD)",
         data: this.points,
-        borderColor: "#3b82f6",
-        backgroundColor: "rgba(59,130,246,0.12)",
-        fill: true, borderWidth: 2, tension: 0.2,
+        borderColor: colors.line,
+        backgroundColor: colors.fill,
+        // Monotone: the curve never bends back before an earlier point in time.
+        fill: true, borderWidth: 2, cubicInterpolationMode: "monotone",
         pointRadius: (ctx) => (ctx.dataset.data.length === 1 ? 3 : 0)
       }] },
       options: {
@@ -50,10 +80,21 @@ export class ValueChart {
           } }
         },
         scales: {
-          x: { type: "linear", ticks: { maxTicksLimit: 6,
-            callback: (v) => timeLabel(v, this.range, this.span()) } },
-          y: { ticks: { maxTicksLimit: 6, callback: (v) => "$" + Number(v).toLocaleString() } }
+          x: { type: "linear", grid: { color: colors.grid },
+            ticks: { maxTicksLimit: 6, color: colors.text, maxRotation: 0, autoSkipPadding: 12,
+              callback: (v) => timeLabel(v, this.range, this.span()) } },
+          y: { grace: "10%", grid: { color: colors.grid },
+            ticks: { maxTicksLimit: 6, color: colors.text, callback: yTick } }
         }
+      }
+    });
+    onTheme(this.chart, (c) => {
+      const ds = this.chart.data.datasets[0];
+      ds.borderColor = c.line;
+      ds.backgroundColor = c.fill;
+      for (const axis of ["x", "y"]) {
+        this.chart.options.scales[axis].ticks.color = c.text;
+        this.chart.options.scales[axis].grid.color = c.grid;
       }
     });
   }
@@ -61,8 +102,11 @@ export class ValueChart {
   setHistory(range, points) {
     this.range = range;
     this.points.length = 0;
-    for (const p of points) {
-      this.points.push({ x: Date.parse(p.timestamp), y: toNumber(p.value), s: p.value, sim: !!p.simulated });
+    const sorted = points.map((p) => ({ x: Date.parse(p.timestamp), y: toNumber(p.value), s: p.value, sim: !!p.simulated }))
+      .filter((p) => isFinite(p.x)).sort((a, b) => a.x - b.x);
+    for (const p of sorted) {
+      const last = this.points[this.points.length - 1];
+      if (!last || p.x > last.x) this.points.push(p); // time only moves forward
     }
     this.redraw();
   }
@@ -98,21 +142,25 @@ export class ValueChart {
 export class AllocationChart {
   constructor(canvas) {
     const Chart = ChartJs();
+    const colors = themeColors();
+    // The legend carries each share ("BTC 62.50%"): readable without hovering.
     this.chart = new Chart(canvas, {
       type: "doughnut",
-      data: { labels: [], datasets: [{ data: [], backgroundColor: [], borderWidth: 1 }] },
+      data: { labels: [], datasets: [{ data: [], backgroundColor: [], borderWidth: 2, borderColor: colors.panel }] },
       options: {
         animation: false, responsive: true, maintainAspectRatio: false,
         plugins: {
-          legend: { position: "bottom" },
-          tooltip: { callbacks: {
-            label: (item) => item.label + ": " + percent(item.dataset.exact[item.dataIndex], false)
-          } }
+          legend: { position: "bottom", labels: { color: cssVar("--text"), boxWidth: 12, padding: 10 } },
+          tooltip: { callbacks: { label: (item) => item.label } }
         }
       }
     });
+    onTheme(this.chart, (c) => {
+      this.chart.options.plugins.legend.labels.color = cssVar("--text");
+      this.chart.data.datasets[0].borderColor = c.panel;
+    });
     this.chart.data.datasets[0].exact = [];
-    this.key = "";
+    this.key = null; // so the first update, even empty, draws
   }
 
   // The server's allocation_percent per holding; unpriced holdings are left out.
@@ -122,8 +170,12 @@ export class AllocationChart {
     const key = rows.map((h) => h.symbol + ":" + fixed(h.allocation_percent, 1)).join("|");
     if (key === this.key) return;
     this.key = key;
+    // Nothing priced: a note instead of an empty ring.
+    this.chart.canvas.parentElement.hidden = !rows.length;
+    const note = document.getElementById("alloc-chart-empty");
+    if (note) note.hidden = rows.length > 0;
     const ds = this.chart.data.datasets[0];
-    this.chart.data.labels = rows.map((h) => h.symbol);
+    this.chart.data.labels = rows.map((h) => h.symbol + " " + percent(h.allocation_percent, false));
     ds.data = rows.map((h) => toNumber(h.allocation_percent));
     ds.exact = rows.map((h) => h.allocation_percent);
     ds.backgroundColor = rows.map((_, i) => COLORS[i % COLORS.length]);

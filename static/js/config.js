@@ -10,6 +10,8 @@ export function readConfig(root) {
     apiHistory: d.apiHistory,
     apiHoldings: d.apiHoldings,
     apiRules: d.apiRules,
-    apiAlerts: d.apiAlerts
+    apiAlerts: d.apiAlerts,
+    apiWatchlist: d.apiWatchlist,
+    apiPrices: d.apiPrices
   });
 }

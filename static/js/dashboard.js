@@ -12,10 +12,12 @@ import { HoldingForm } from "./holding-form.js";
 import { HoldingsTable } from "./holdings-table.js";
 import { Rules } from "./rules.js";
 import { LiveSocket, streamUrl } from "./socket.js";
+import { recordFrame, recordPrice } from "./sparkline.js";
 import { markUpdated, on, setApiHoldings, setSummary, setTicks, store } from "./state.js";
 import { renderFeedStatus, renderTruth, setConnection, setLastUpdate, setTotalsProvenance } from "./status.js";
 import { reportError, toast } from "./toasts.js";
 import { renderTotals } from "./totals.js";
+import { WatchList } from "./watchlist.js";
 
 function start(root) {
   const cfg = readConfig(root);
@@ -23,6 +25,7 @@ function start(root) {
   const allocation = chartsOn ? new AllocationChart($("alloc-chart")) : null;
   const history = new History({ url: cfg.apiHistory, chartsOn });
   const rules = new Rules({ url: cfg.apiRules });
+  const watch = new WatchList({ url: cfg.apiWatchlist, pricesUrl: cfg.apiPrices });
   // A new alert may have changed trigger counts or disabled a one-shot rule.
   const alerts = new Alerts({ url: cfg.apiAlerts, onNewAlert: () => rules.load().catch(reportError) });
 
@@ -41,9 +44,11 @@ function start(root) {
   });
 
   on("summary", (summary) => {
+    summary.holdings.forEach((h) => recordPrice(h.symbol, h.price, h.price_timestamp));
     renderTotals(summary.totals);
     setTotalsProvenance(summary.totals);
     table.render();
+    table.redrawSparks(summary.holdings.map((h) => h.symbol));
     if (allocation) allocation.update(summary.holdings);
   });
   on("sort", () => table.render());
@@ -53,7 +58,8 @@ function start(root) {
   on("updated", setLastUpdate);
 
   function resync() {
-    return Promise.all([loadPortfolio(), alerts.load(), rules.load(), history.load()]).catch(reportError);
+    return Promise.all([loadPortfolio(), alerts.load(), rules.load(), history.load(), watch.load()])
+      .catch(reportError);
   }
 
   function onFrame(frame) {
@@ -61,6 +67,8 @@ function start(root) {
     switch (frame.type) {
       case "price_update":
         setTicks(data.prices || []);
+        table.redrawSparks(recordFrame(data.prices || []));
+        watch.ticks(data.prices || []);
         markUpdated();
         break;
       case "portfolio_update":

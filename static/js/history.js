@@ -39,5 +39,10 @@ export class History {
     this.showEmpty();
   }
 
-  showEmpty() { $("value-chart-empty").hidden = !this.chart || this.chart.count() > 0; }
+  // No points: no chart at all (an empty chart drew a meaningless −1…1 axis).
+  showEmpty() {
+    const empty = !this.chart || this.chart.count() === 0;
+    $("value-chart-empty").hidden = !empty;
+    $("value-chart").parentElement.hidden = empty;
+  }
 }

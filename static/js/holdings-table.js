@@ -1,11 +1,23 @@
 /* The holdings table: one row per holding of the server's summary, exactly as
  * valued there (price, value, 24h %, allocation, P/L, average cost, realized P/L),
- * plus the age of each price. */
+ * plus the age of each price. COLUMNS drives the header, the cells and the
+ * phone cards' labels: a new column is one more entry (and its cell in updateRow). */
 import * as Dec from "./decimal-format.js";
 import { $, button, el, flash, setExact, setFigure, signClass, sourceName } from "./dom.js";
+import { Sparkline } from "./sparkline.js";
 import { confirmedAt, holdings, setSort, store } from "./state.js";
 
-const CELLS = ["amount", "price", "value", "change", "alloc", "pl", "avgcost", "realized"];
+// cls: the cell's class; key: the summary field it sorts on; label: header and card.
+export const COLUMNS = [
+  { cls: "amount", key: "amount", label: "Amount" },
+  { cls: "price", key: "price", label: "Price" },
+  { cls: "value", key: "value", label: "Value" },
+  { cls: "change", key: "change_percent_24h", label: "24h %" },
+  { cls: "alloc", key: "allocation_percent", label: "Alloc." },
+  { cls: "pl", key: "unrealized_pl", label: "P/L" },
+  { cls: "avgcost", key: "average_cost", label: "Avg. cost" },
+  { cls: "realized", key: "realized_pl", label: "Realized" }
+];
 
 export function ageText(ms) {
   const s = Math.floor(ms / 1000);
@@ -24,9 +36,30 @@ export class HoldingsTable {
     this.onEdit = onEdit;
     this.onRemove = onRemove;
     this.rows = {}; // symbol -> <tr>
-    document.querySelectorAll("#holdings-table .sort").forEach((btn) => {
+    this.sparks = {}; // symbol -> Sparkline
+    this.buildHead();
+  }
+
+  buildHead() {
+    const tr = $("holdings-head");
+    tr.textContent = "";
+    const head = (key, label, cls) => {
+      const th = el("th", cls);
+      th.scope = "col";
+      const btn = el("button", "sort", label);
+      btn.type = "button";
+      btn.dataset.key = key;
       btn.addEventListener("click", () => this.sortBy(btn));
-    });
+      th.appendChild(btn);
+      if (key === store.sort.key) th.setAttribute("aria-sort", "ascending");
+      tr.appendChild(th);
+    };
+    head("symbol", "Symbol", null);
+    COLUMNS.forEach((c) => head(c.key, c.label, "num"));
+    const actions = el("th");
+    actions.scope = "col";
+    actions.appendChild(el("span", "visually-hidden", "Actions"));
+    tr.appendChild(actions);
   }
 
   sortBy(btn) {
@@ -38,10 +71,18 @@ export class HoldingsTable {
   buildRow(symbol) {
     const tr = el("tr");
     tr.dataset.symbol = symbol;
-    const th = el("th", "sym", symbol);
+    const th = el("th", "sym");
     th.scope = "row";
+    th.appendChild(el("span", "sym-text", symbol));
+    const spark = new Sparkline(symbol);
+    this.sparks[symbol] = spark;
+    th.appendChild(spark.canvas);
     tr.appendChild(th);
-    CELLS.forEach((name) => tr.appendChild(el("td", "num " + name)));
+    COLUMNS.forEach((c) => {
+      const td = el("td", "num " + c.cls);
+      td.dataset.label = c.label; // the phone card's caption
+      tr.appendChild(td);
+    });
     const priceCell = tr.querySelector(".price");
     priceCell.appendChild(el("span", "price-text"));
     const meta = el("span", "price-meta");
@@ -131,7 +172,7 @@ export class HoldingsTable {
     this.rows = {};
     const tr = el("tr", "empty");
     const td = el("td", null, "No holdings yet: add one below.");
-    td.colSpan = 10;
+    td.colSpan = COLUMNS.length + 2;
     tr.appendChild(td);
     this.body.appendChild(tr);
   }
@@ -148,12 +189,17 @@ export class HoldingsTable {
       this.updateRow(tr, row);
     });
     Object.keys(this.rows).forEach((sym) => {
-      if (!seen.has(sym)) { this.rows[sym].remove(); delete this.rows[sym]; }
+      if (!seen.has(sym)) { this.rows[sym].remove(); delete this.rows[sym]; delete this.sparks[sym]; }
     });
     const current = Array.from(this.body.children, (n) => n.dataset.symbol).join();
     if (current !== rows.map((r) => r.symbol).join()) {
       rows.forEach((r) => this.body.appendChild(this.rows[r.symbol]));
     }
+  }
+
+  // Sparklines of the symbols whose prices moved (price frames).
+  redrawSparks(symbols) {
+    symbols.forEach((sym) => { if (this.sparks[sym]) this.sparks[sym].draw(); });
   }
 
   // Ages only: called every second and on price frames.

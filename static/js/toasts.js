@@ -21,6 +21,6 @@ export function removeAlertToasts(alertId) {
 }
 
 export function reportError(err) {
-  if (err && err.status === 403) { location.reload(); return; } // session gone: go to login
+  if (err && (err.status === 401 || err.status === 403)) { location.reload(); return; } // session gone: go to login
   toast((err && err.message) || "Could not reach the server.", "error");
 }

@@ -60,3 +60,44 @@ def test_home_page_requires_login(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == "/login/?next=/"
+
+
+def _page(admin_client, model, view: str, *args) -> str:
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+    response = admin_client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def test_amounts_without_padding_zeros(admin_client, populated):
+    holding = Holding.objects.get()
+    for html in (
+        _page(admin_client, Holding, "changelist"),
+        _page(admin_client, Holding, "change", holding.pk),
+        _page(admin_client, Alert, "changelist"),
+        _page(admin_client, Alert, "change", Alert.objects.get().pk),
+        _page(admin_client, PortfolioSnapshot, "changelist"),
+    ):
+        assert "000000000" not in html
+    assert "0.5" in _page(admin_client, Holding, "change", holding.pk)
+
+
+def test_records_are_read_only(admin_client, populated):
+    html = _page(admin_client, Alert, "changelist")
+    assert "Add alert" not in html
+    alert = Alert.objects.get()
+    change = _page(admin_client, Alert, "change", alert.pk)
+    assert 'name="_save"' not in change
+    add = reverse("admin:portfolio_alert_add")
+    assert admin_client.get(add).status_code == 403
+    assert "Add portfolio snapshot" not in _page(
+        admin_client, PortfolioSnapshot, "changelist"
+    )
+
+
+def test_product_name_in_the_header(admin_client, populated):
+    html = admin_client.get("/admin/").content.decode()
+    assert "Crypto Portfolio Analyzer" in html
+    assert "Django administration" not in html
+    assert "css/admin.css" in html

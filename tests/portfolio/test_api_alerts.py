@@ -65,7 +65,11 @@ def test_portfolio_rule_without_symbol(api):
             "symbol",
             "leave the symbol empty",
         ),
-        ({"kind": "price_above", "symbol": "btc", "threshold": "1"}, "symbol", "/api/"),
+        (
+            {"kind": "price_above", "symbol": "btc", "threshold": "1"},
+            "symbol",
+            "upper-case",
+        ),
         ({"kind": "nope", "symbol": "BTC", "threshold": "1"}, "kind", "valid choice"),
         (
             {"kind": "price_above", "symbol": "BTC", "threshold": "x"},
@@ -80,7 +84,7 @@ def test_portfolio_rule_without_symbol(api):
         (
             {"kind": "price_above", "symbol": "BTC", "threshold": "1" * 1000},
             "threshold",
-            "digits",
+            "below 10^16",
         ),
         (
             {"kind": "price_above", "symbol": "BTC", "threshold": "2000000000000000"},

@@ -105,7 +105,7 @@ def test_history_anonymous_refused(anon):
 
 
 # -- prices ---------------------------------------------------------------------
-def test_prices_lists_watched_held_and_priced(
+def test_prices_lists_only_watched_and_held(
     api, user, other_user, seed_prices, settings
 ):
     settings.WATCH_SYMBOLS = ["BTC", "ETH"]
@@ -116,11 +116,11 @@ def test_prices_lists_watched_held_and_priced(
         price("SOL", "150", source="mock", age=100),
     )
     rows = {r["symbol"]: r for r in api.get("/api/prices/").json()}
-    assert set(rows) == {"BTC", "ETH", "DOGE", "SOL"}
+    # SOL is priced but nobody here watches or holds it; ADA is another's.
+    assert set(rows) == {"BTC", "ETH", "DOGE"}
     assert rows["BTC"]["price"] == "65010.12"
     assert rows["BTC"]["change_percent_24h"] == "1.5000"
     assert rows["BTC"]["source"] == "coinbase" and rows["BTC"]["stale"] is False
-    assert rows["SOL"]["simulated"] is True and rows["SOL"]["stale"] is True
     assert rows["ETH"]["price"] is None and rows["DOGE"]["price"] is None
     assert isinstance(rows["BTC"]["age_seconds"], str)
 

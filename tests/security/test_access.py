@@ -16,7 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from portfolio import services
-from portfolio.models import Alert, AlertKind, AlertRule, Holding
+from portfolio.models import Alert, AlertKind, AlertRule, Holding, WatchedSymbol
 from portfolio.notifications.models import NotificationChannel
 
 from .conftest import fresh_ip
@@ -27,15 +27,23 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # Public on purpose: the token endpoint's POST (it takes a password) and the
 # schema and its docs (no data).
 PUBLIC = {("/api/auth/token/", "post")}
-NOT_IN_SCHEMA = {"/api/schema/", "/api/docs/"}
+# The catch-all answers a JSON 404 for every path that names nothing.
+NOT_IN_SCHEMA = {"/api/schema/", "/api/docs/", "/api/.*"}
 STAFF_ONLY = {"/api/streams/status/"}
-OWNED_KINDS = ("holdings", "alert-rules", "alerts", "notification-channels")
+OWNED_KINDS = (
+    "holdings",
+    "alert-rules",
+    "alerts",
+    "notification-channels",
+    "watchlist",
+)
 
 BODIES = {
     "holdings": {"symbol": "ETH", "amount": "2"},
     "alert-rules": {"kind": "price_above", "symbol": "BTC", "threshold": "5"},
     "alerts": {"ids": [1]},
     "notification-channels": {"kind": "email", "address": "bob@example.test"},
+    "watchlist": {"symbol": "ADA"},
     "auth": {},
 }
 
@@ -88,11 +96,13 @@ def owned(user):
     channel = NotificationChannel.objects.create(
         owner=user, kind="email", address="alice@example.test"
     )
+    watched = services.watch_add(owner=user, symbol="ETH")
     return {
         "holdings": holding,
         "alert-rules": rule,
         "alerts": alert,
         "notification-channels": channel,
+        "watchlist": watched,
     }
 
 
@@ -102,6 +112,7 @@ def _snapshot(user) -> tuple:
         list(AlertRule.objects.filter(owner=user).values()),
         list(Alert.objects.filter(owner=user).values()),
         list(NotificationChannel.objects.filter(owner=user).values()),
+        list(WatchedSymbol.objects.filter(owner=user).values()),
     )
 
 
