@@ -21,7 +21,7 @@ from channels.layers import get_channel_layer
 
 from . import asgi_transport
 from .client_record import Client as _Client
-from .hub_channel import HubChannel, publish_frame
+from .hub_channel import HubChannel, publish_frame, publish_user_close
 from .messages import WebSocketMessage
 from .presence import REFRESH_EVERY, ROOMS_REFRESH_EVERY, Presence
 from .rooms import ALL_GROUP, group_name
@@ -80,7 +80,11 @@ class ConnectionManager:
 
     async def _start_on(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._channel = HubChannel(self.deliver_local, rooms=lambda: self._rooms)
+        self._channel = HubChannel(
+            self.deliver_local,
+            rooms=lambda: self._rooms,
+            close_user=self.close_user_local,
+        )
         self._tasks = await self._channel.open(loop)
         if self._presence.open():
             self._tasks.append(loop.create_task(self._refresh_loop(), name="presence"))
@@ -185,6 +189,23 @@ class ConnectionManager:
             await get_channel_layer().send(
                 info["channel_name"], {"type": "client.close", "code": code}
             )
+
+    async def close_user(self, user_id: int, *, code: int) -> None:
+        """Close every socket of ``user_id`` on every server process.
+
+        One message to every hub over the channel layer (this one included);
+        the domain calls it when a user logs out or is deactivated.
+        """
+        await publish_user_close(user_id, code)
+
+    async def close_user_local(self, user_id: int, code: int) -> int:
+        """Close this process's sockets of ``user_id``; returns how many."""
+        ids = [c for c, client in self._clients.items() if client.user_id == user_id]
+        for client_id in ids:
+            await self.disconnect_client(client_id, code=code)
+        if ids:
+            logger.info("Closed %d socket(s) of user %s (%d).", len(ids), user_id, code)
+        return len(ids)
 
     async def client_gone(self, client_id: str) -> None:
         """The socket is closed (its consumer saw the disconnect): forget it."""

@@ -23,13 +23,15 @@ from .rooms import ALL_GROUP, group_name
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HubChannel", "publish_frame"]
+__all__ = ["HubChannel", "publish_frame", "publish_user_close"]
 
 FRAME_EVENT = "room.frame"
+USER_CLOSE_EVENT = "user.close"
 RECEIVE_RETRY_AFTER = 1.0  # seconds; e.g. while Redis restarts
 GROUP_CHANGE_TIMEOUT = 3.0  # seconds a group add/discard may take
 
 Deliver = Callable[[str | None, str, str | None], Awaitable[int]]
+CloseUser = Callable[[int, int], Awaitable[int]]
 
 
 async def publish_frame(
@@ -45,11 +47,24 @@ async def publish_frame(
     await get_channel_layer().group_send(group, message)
 
 
+async def publish_user_close(user_id: int, code: int) -> None:
+    """Ask every hub (every server process) to close this user's sockets."""
+    await get_channel_layer().group_send(
+        ALL_GROUP, {"type": USER_CLOSE_EVENT, "user_id": user_id, "code": code}
+    )
+
+
 class HubChannel:
     """Group membership, receiving and backlog merging for one event loop."""
 
-    def __init__(self, deliver: Deliver, rooms: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self,
+        deliver: Deliver,
+        rooms: Callable[[], Iterable[str]],
+        close_user: CloseUser | None = None,
+    ) -> None:
         self._deliver = deliver
+        self._close_user = close_user
         self._rooms = rooms  # the rooms this process's clients are in, now
         self._layer: Any = None
         self.name: str | None = None
@@ -110,6 +125,8 @@ class HubChannel:
                 item = (message.get("room"), message["text"], message.get("key"))
                 self._inbox.append(item)
                 self._inbox_ready.set()
+            elif message.get("type") == USER_CLOSE_EVENT and self._close_user:
+                await self._close_user(int(message["user_id"]), int(message["code"]))
 
     async def _deliver_loop(self) -> None:
         """Hand received frames to the hub, a backlog merged into fewer frames."""
