@@ -18,7 +18,7 @@ from streaming.delivery.rooms import SYSTEM
 from streaming.delivery.signals import client_connected, rooms_joined
 
 from . import selectors, services
-from .live.status import STATUS_CACHE_KEY
+from .live.status import STATUS_CACHE_KEY, public_status
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ async def current_system_status() -> dict[str, Any]:
         status = None
     if not status:
         return dict(NO_WORKER_STATUS)
-    return {"available": True, **status}
+    return public_status({"available": True, **status})
 
 
 async def send_system_status(
