@@ -145,9 +145,8 @@ async def test_the_public_system_room_shows_no_worker_internals(
 
 
 async def test_the_worker_publishes_the_public_status_and_caches_the_full_one():
-    from streaming.events import EventType
-
     from portfolio.live.status import StatusJob
+    from streaming.events import EventType
 
     published = []
 
