@@ -7,6 +7,7 @@ class PortfolioConfig(AppConfig):
     verbose_name = "Portfolio"
 
     def ready(self) -> None:
-        from . import realtime
+        from . import realtime, session_sockets
 
         realtime.connect()
+        session_sockets.connect()

@@ -18,35 +18,92 @@ from streaming.delivery.rooms import SYSTEM
 from streaming.delivery.signals import client_connected, rooms_joined
 
 from . import selectors, services
-from .live.status import STATUS_CACHE_KEY
+from .live.status import STATUS_CACHE_KEY, public_status
 
 logger = logging.getLogger(__name__)
 
 MAX_ACK_IDS = 1000
 
 
+#: Alerts replayed over the socket on connect, in pages of REPLAY_PAGE; past
+#: REPLAY_MAX the client is told which page of ``/api/alerts/`` holds the rest
+#: (so a user with 10,000 unacknowledged alerts does not trip the slow-client cut).
+REPLAY_PAGE = 200
+REPLAY_MAX = 1000
+
+#: Where the replay stopped: (triggered_at, id) of its last alert.
+Cursor = tuple[Any, int] | None
+
+
 @database_sync_to_async
-def _unacknowledged_payloads(user_id: int) -> list[dict[str, Any]]:
+def _replay_page(user_id: int, after: Cursor) -> list[tuple[Cursor, dict[str, Any]]]:
+    """The next page of the user's unacknowledged alerts, in the REST list's order.
+
+    Keyset paging on (triggered_at, id), newest first: an alert acknowledged or
+    written meanwhile neither shifts a page (a skip) nor repeats one.
+    """
     from django.contrib.auth import get_user_model
+    from django.db.models import Q
 
     from .live.alert_jobs import alert_payload
 
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         return []
-    alerts = selectors.unacknowledged_alerts(owner=user).order_by("triggered_at")[:200]
-    return [alert_payload(alert) for alert in alerts]
+    alerts = selectors.unacknowledged_alerts(owner=user)
+    if after is not None:
+        at, pk = after
+        alerts = alerts.filter(Q(triggered_at__lt=at) | Q(triggered_at=at, id__lt=pk))
+    return [
+        ((alert.triggered_at, alert.pk), alert_payload(alert))
+        for alert in alerts[:REPLAY_PAGE]
+    ]
+
+
+def _rest_page_after(count: int) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    page_size = settings.REST_FRAMEWORK["PAGE_SIZE"]
+    return f"{reverse('alert-list')}?acknowledged=false&page={count // page_size + 1}"
 
 
 async def send_missed_alerts(
     sender: Any, *, client_id: str, user_id: int | None, manager: Any, **kwargs: Any
 ) -> None:
-    """Alerts stored while the browser was closed reach it on connect."""
+    """Alerts stored while the browser was closed reach it on connect, each once.
+
+    Keyed by alert id like the live ALERT frame, so one written while this
+    socket connects (both the broadcast and this replay carry it) arrives once.
+    """
     if user_id is None:
         return
-    for data in await _unacknowledged_payloads(user_id):
-        message = WebSocketMessage(MessageType.ALERT, data, room=f"alerts.{user_id}")
-        await manager.send_to_client(client_id, message)
+    replayed, after, more = 0, None, False
+    while True:
+        page = await _replay_page(user_id, after)
+        room_left = REPLAY_MAX - replayed
+        for cursor, data in page[:room_left]:
+            after = cursor  # where the next page starts
+            message = WebSocketMessage(
+                MessageType.ALERT, data, room=f"alerts.{user_id}"
+            )
+            await manager.send_to_client(client_id, message, key=f"alert:{data['id']}")
+            replayed += 1
+        if len(page) > room_left:
+            more = True
+        elif len(page) == REPLAY_PAGE and replayed == REPLAY_MAX:
+            more = bool(await _replay_page(user_id, after))
+        if more or len(page) < REPLAY_PAGE:
+            break
+    if not replayed:
+        return  # nothing missed: no frame (most connects)
+    done = {
+        "event": "alerts_replayed",
+        "replayed": replayed,
+        "more": more,
+        "next": _rest_page_after(replayed) if more else None,
+    }
+    await manager.send_to_client(client_id, WebSocketMessage(MessageType.STATUS, done))
 
 
 NO_WORKER_STATUS: dict[str, Any] = {
@@ -67,7 +124,7 @@ async def current_system_status() -> dict[str, Any]:
         status = None
     if not status:
         return dict(NO_WORKER_STATUS)
-    return {"available": True, **status}
+    return public_status({"available": True, **status})
 
 
 async def send_system_status(

@@ -19,7 +19,12 @@ from streaming.events import EventHandler, EventType, StreamEvent
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ServerRelay", "PriceSink", "price_sink"]
+__all__ = ["ALERT_RETRY_DELAYS", "ServerRelay", "PriceSink", "price_sink"]
+
+#: Seconds between the tries of an alert send (about 15 s in all): a Redis blip
+#: shorter than that still reaches the open sockets. Portfolio and system frames
+#: are not retried; the next tick supersedes them.
+ALERT_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class Broadcaster(Protocol):
@@ -61,10 +66,18 @@ class ServerRelay(EventHandler):
     tick never hold up the next price on the bus.
     """
 
-    def __init__(self, server: Broadcaster, max_pending: int = 10000) -> None:
+    def __init__(
+        self,
+        server: Broadcaster,
+        max_pending: int = 10000,
+        *,
+        retry_delays: tuple[float, ...] = ALERT_RETRY_DELAYS,
+    ) -> None:
         self.server = server
+        self.retry_delays = retry_delays
         self.relayed = 0
         self.failed = 0
+        self.retried = 0
         self.dropped = 0
         self._pending: asyncio.Queue[StreamEvent] = asyncio.Queue(max_pending)
         self._task: asyncio.Task[None] | None = None
@@ -103,18 +116,37 @@ class ServerRelay(EventHandler):
             await self.send(event)
 
     async def send(self, event: StreamEvent) -> bool:
-        """Send one event to the server now."""
+        """Send one event to the server now; an alert is retried with backoff.
+
+        Retried in line (the relay's one task), so alerts keep their order and
+        a layer that is down is not hammered by later events meanwhile.
+        """
         kind = event.event_type
-        try:
-            if kind is EventType.PORTFOLIO_UPDATE:
-                await self.server.broadcast_portfolio_update(event.data)
-            elif kind is EventType.ALERT_TRIGGERED:
-                await self.server.send_alert(event.data)
-            else:
-                await self.server.broadcast_system_status(event.data)
-        except Exception:  # noqa: BLE001 - layer down: alerts are stored, retried
-            self.failed += 1
-            logger.warning("relaying %s failed", kind.value, exc_info=True)
-            return False
-        self.relayed += 1
-        return True
+        delays = self.retry_delays if kind is EventType.ALERT_TRIGGERED else ()
+        for attempt in range(len(delays) + 1):
+            if attempt:
+                self.retried += 1
+                await asyncio.sleep(delays[attempt - 1])
+            try:
+                await self._send_once(event)
+            except Exception:  # noqa: BLE001 - layer down: retried or superseded
+                logger.warning(
+                    "relaying %s failed (try %d)",
+                    kind.value,
+                    attempt + 1,
+                    exc_info=True,
+                )
+                continue
+            self.relayed += 1
+            return True
+        self.failed += 1
+        return False
+
+    async def _send_once(self, event: StreamEvent) -> None:
+        kind = event.event_type
+        if kind is EventType.PORTFOLIO_UPDATE:
+            await self.server.broadcast_portfolio_update(event.data)
+        elif kind is EventType.ALERT_TRIGGERED:
+            await self.server.send_alert(event.data)
+        else:
+            await self.server.broadcast_system_status(event.data)

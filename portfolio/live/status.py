@@ -23,7 +23,13 @@ from streaming.publisher import ConflatingPublisher
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["StatusJob", "STATUS_CACHE_KEY", "data_state", "DATA_STATES"]
+__all__ = [
+    "DATA_STATES",
+    "STATUS_CACHE_KEY",
+    "StatusJob",
+    "data_state",
+    "public_status",
+]
 
 STATUS_CACHE_KEY = "streams-status"
 STATUS_TTL = 3600
@@ -51,6 +57,38 @@ def data_state(status: dict[str, Any]) -> str:
     if any(info.get("stale") for info in symbols.values()):
         return "stale"
     return "live"
+
+
+#: What anyone may read in the public ``system`` room: the page's status pill and
+#: feed chips. Counters, stream URLs and error counts are worker internals, for
+#: staff only (``GET /api/streams/status/`` reads the full status in the cache).
+PUBLIC_FIELDS = (
+    "available",
+    "data_state",
+    "mock_active",
+    "message",
+    "interval",
+    "updated_at",
+    "serving",
+    "symbols",
+    "stale_symbols",
+    "unsupported",
+)
+PUBLIC_PROVIDER_FIELDS = ("status", "is_primary", "serving")
+PUBLIC_EVENT_FIELDS = ("type", "symbol", "from", "to", "reason", "provider", "status")
+
+
+def public_status(status: dict[str, Any]) -> dict[str, Any]:
+    """The status without worker internals, for the public ``system`` room."""
+    public = {k: status[k] for k in PUBLIC_FIELDS if k in status}
+    public["providers"] = {
+        name: {k: info[k] for k in PUBLIC_PROVIDER_FIELDS if k in info}
+        for name, info in (status.get("providers") or {}).items()
+    }
+    event = status.get("event")
+    if isinstance(event, dict) and event.get("type") != "stream_status":
+        public["event"] = {k: event[k] for k in PUBLIC_EVENT_FIELDS if k in event}
+    return public
 
 
 class StatusJob:
@@ -115,7 +153,7 @@ class StatusJob:
         except Exception:  # noqa: BLE001 - cache (Redis) down: the room still hears
             logger.warning("storing the status failed", exc_info=True)
         self.bus.publish_nowait(
-            StreamEvent(EventType.SYSTEM_STATUS, status, source="status")
+            StreamEvent(EventType.SYSTEM_STATUS, public_status(status), source="status")
         )
 
     async def run(self) -> None:

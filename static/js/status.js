@@ -90,7 +90,9 @@ function feedChip(name, provider, symbols) {
   chip.appendChild(el("span", "dot"));
   const what = simulated ? "Simulated (not market data)" : sourceName(name);
   chip.appendChild(document.createTextNode(what + (symbols.length ? ": " + symbols.join(", ") : "")));
-  chip.title = sourceName(name) + " — " + (simulated ? "simulated prices" : provider.status || "unknown")
+  // "stale": the server's word for an open socket that sent no data lately.
+  const said = status === "stale" ? "connected, but no data lately" : provider.status || "unknown";
+  chip.title = sourceName(name) + " — " + (simulated ? "simulated prices" : said)
     + (provider.is_primary ? " (primary)" : "");
   return chip;
 }

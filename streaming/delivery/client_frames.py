@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CLOSE_FLOOD",
+    "CLOSE_SESSION_ENDED",
     "CLOSE_TOO_LARGE",
     "FLOOD_CLOSE_AFTER",
     "MAX_DEPTH",
@@ -42,6 +43,7 @@ MAX_DEPTH = 8  # nesting of arrays/objects a client frame may use
 # 3000-4999, and a refused code killed the socket with 1011 instead.
 CLOSE_FLOOD = 4008  # like 1008, policy violation
 CLOSE_TOO_LARGE = 4009  # like 1009, message too big
+CLOSE_SESSION_ENDED = 4001  # the user logged out or was deactivated
 
 
 class ClientError(Exception):

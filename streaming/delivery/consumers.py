@@ -244,6 +244,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def client_frame(self, event: dict[str, Any]) -> None:
         """A frame sent to this client from another process (send_to_client)."""
+        key = event.get("key")
+        if key is not None and not self.manager.claim_key(self.client_id, key):
+            return  # this socket already got that frame (e.g. an alert)
         await self.send(text_data=event["text"])
 
     async def client_close(self, event: dict[str, Any]) -> None:

@@ -14,14 +14,14 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
 from . import asgi_transport
-from .hub_channel import HubChannel, publish_frame
+from .client_record import Client as _Client
+from .hub_channel import HubChannel, publish_frame, publish_user_close
 from .messages import WebSocketMessage
 from .presence import REFRESH_EVERY, ROOMS_REFRESH_EVERY, Presence
 from .rooms import ALL_GROUP, group_name
@@ -41,41 +41,6 @@ class Socket(Protocol):
     channel_name: str
 
     async def base_send(self, message: dict[str, Any]) -> None: ...
-
-
-@dataclass(slots=True)
-class _Client:
-    socket: Any
-    user_id: int | None
-    connected_at: datetime
-    rooms: set[str] = field(default_factory=set)
-    remote: str | None = None
-    frames_sent: int = 0
-    transport: Any = None  # opaque, from asgi_transport: enables backlog checks
-    dropped: bool = False
-    send: Any = None  # where frames are written (asgi_transport.frame_sender)
-    direct: Any = None  # asgi_transport.DirectSocket: broadcasts bypass ASGI
-
-    def info(self, client_id: str) -> dict[str, Any]:
-        return {
-            "client_id": client_id,
-            "user_id": self.user_id,
-            "connected_at": self.connected_at.isoformat(),
-            "rooms": sorted(self.rooms),
-            "remote": self.remote,
-            "frames_sent": self.frames_sent,
-            "channel_name": getattr(self.socket, "channel_name", None),
-            "local": True,
-        }
-
-    def presence_fields(self, client_id: str) -> dict[str, str]:
-        return {
-            "client_id": client_id,
-            "user_id": "" if self.user_id is None else str(self.user_id),
-            "connected_at": self.connected_at.isoformat(),
-            "remote": self.remote or "",
-            "channel_name": getattr(self.socket, "channel_name", "") or "",
-        }
 
 
 class ConnectionManager:
@@ -115,7 +80,11 @@ class ConnectionManager:
 
     async def _start_on(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._channel = HubChannel(self.deliver_local, rooms=lambda: self._rooms)
+        self._channel = HubChannel(
+            self.deliver_local,
+            rooms=lambda: self._rooms,
+            close_user=self.close_user_local,
+        )
         self._tasks = await self._channel.open(loop)
         if self._presence.open():
             self._tasks.append(loop.create_task(self._refresh_loop(), name="presence"))
@@ -221,6 +190,23 @@ class ConnectionManager:
                 info["channel_name"], {"type": "client.close", "code": code}
             )
 
+    async def close_user(self, user_id: int, *, code: int) -> None:
+        """Close every socket of ``user_id`` on every server process.
+
+        One message to every hub over the channel layer (this one included);
+        the domain calls it when a user logs out or is deactivated.
+        """
+        await publish_user_close(user_id, code)
+
+    async def close_user_local(self, user_id: int, code: int) -> int:
+        """Close this process's sockets of ``user_id``; returns how many."""
+        ids = [c for c, client in self._clients.items() if client.user_id == user_id]
+        for client_id in ids:
+            await self.disconnect_client(client_id, code=code)
+        if ids:
+            logger.info("Closed %d socket(s) of user %s (%d).", len(ids), user_id, code)
+        return len(ids)
+
     async def client_gone(self, client_id: str) -> None:
         """The socket is closed (its consumer saw the disconnect): forget it."""
         await self._forget(client_id)
@@ -284,36 +270,54 @@ class ConnectionManager:
         return set(client.rooms) if client else set()
 
     # Sending.
-    async def send_to_client(self, client_id: str, message: WebSocketMessage) -> None:
-        """One frame to one client, here or (via its channel) on another process."""
+    async def send_to_client(
+        self, client_id: str, message: WebSocketMessage, *, key: str | None = None
+    ) -> None:
+        """One frame to one client, here or (via its channel) on another process.
+
+        A frame with a ``key`` reaches a socket at most once (see ``claim_key``).
+        """
         if message.client_id is None:
             message.client_id = client_id
         text = message.to_json()
         client = self._clients.get(client_id)
         if client is not None:
-            await self._send_text(client, text)
+            if client.claim(key):
+                await self._send_text(client, text)
             return
         info = self.get_client_info(client_id)
         if info and info.get("channel_name"):
             await get_channel_layer().send(
-                info["channel_name"], {"type": "client.frame", "text": text}
+                info["channel_name"], {"type": "client.frame", "text": text, "key": key}
             )
 
-    async def broadcast_to_room(self, room: str, message: WebSocketMessage) -> None:
+    def claim_key(self, client_id: str, key: str | None) -> bool:
+        """True if a keyed frame is new to this local client (and is noted)."""
+        client = self._clients.get(client_id)
+        return client is not None and client.claim(key)
+
+    async def broadcast_to_room(
+        self, room: str, message: WebSocketMessage, *, key: str | None = None
+    ) -> None:
         """Send to every client in ``room`` on every server process (one layer hop)."""
         if message.room is None:
             message.room = room
-        await publish_frame(group_name(room), room, message.to_json())
+        await publish_frame(group_name(room), room, message.to_json(), key=key)
 
     async def broadcast_to_all(self, message: WebSocketMessage) -> None:
         await publish_frame(ALL_GROUP, None, message.to_json())
 
-    async def deliver_local(self, room: str | None, text: str) -> int:
+    async def deliver_local(
+        self, room: str | None, text: str, key: str | None = None
+    ) -> int:
         """Write one pre-serialised frame to every local member of ``room``."""
         targets = self._clients if room is None else self._rooms.get(room)
         if not targets:
             return 0
-        return await self._writer.broadcast(list(targets.values()), text)
+        clients = list(targets.values())
+        if key is not None:
+            clients = [c for c in clients if c.claim(key)]
+        return await self._writer.broadcast(clients, text)
 
     async def _send_text(self, client: _Client, text: str) -> bool:
         return await self._writer.send_text(client, text)

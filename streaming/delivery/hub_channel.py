@@ -23,31 +23,52 @@ from .rooms import ALL_GROUP, group_name
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HubChannel", "publish_frame"]
+__all__ = ["HubChannel", "publish_frame", "publish_user_close"]
 
 FRAME_EVENT = "room.frame"
+USER_CLOSE_EVENT = "user.close"
 RECEIVE_RETRY_AFTER = 1.0  # seconds; e.g. while Redis restarts
 GROUP_CHANGE_TIMEOUT = 3.0  # seconds a group add/discard may take
 
-Deliver = Callable[[str | None, str], Awaitable[int]]
+Deliver = Callable[[str | None, str, str | None], Awaitable[int]]
+CloseUser = Callable[[int, int], Awaitable[int]]
 
 
-async def publish_frame(group: str, room: str | None, text: str) -> None:
-    """Put one serialised frame on the channel layer for every hub in ``group``."""
+async def publish_frame(
+    group: str, room: str | None, text: str, *, key: str | None = None
+) -> None:
+    """Put one serialised frame on the channel layer for every hub in ``group``.
+
+    ``key`` (e.g. ``"alert:42"``): each socket gets a frame with that key once.
+    """
+    message: dict[str, Any] = {"type": FRAME_EVENT, "room": room, "text": text}
+    if key is not None:
+        message["key"] = key
+    await get_channel_layer().group_send(group, message)
+
+
+async def publish_user_close(user_id: int, code: int) -> None:
+    """Ask every hub (every server process) to close this user's sockets."""
     await get_channel_layer().group_send(
-        group, {"type": FRAME_EVENT, "room": room, "text": text}
+        ALL_GROUP, {"type": USER_CLOSE_EVENT, "user_id": user_id, "code": code}
     )
 
 
 class HubChannel:
     """Group membership, receiving and backlog merging for one event loop."""
 
-    def __init__(self, deliver: Deliver, rooms: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self,
+        deliver: Deliver,
+        rooms: Callable[[], Iterable[str]],
+        close_user: CloseUser | None = None,
+    ) -> None:
         self._deliver = deliver
+        self._close_user = close_user
         self._rooms = rooms  # the rooms this process's clients are in, now
         self._layer: Any = None
         self.name: str | None = None
-        self._inbox: deque[Frame] = deque()
+        self._inbox: deque[tuple[str | None, str, str | None]] = deque()
         self._inbox_ready = asyncio.Event()
 
     async def open(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
@@ -101,8 +122,11 @@ class HubChannel:
                 await self.rejoin()
                 continue
             if message.get("type") == FRAME_EVENT:
-                self._inbox.append((message.get("room"), message["text"]))
+                item = (message.get("room"), message["text"], message.get("key"))
+                self._inbox.append(item)
                 self._inbox_ready.set()
+            elif message.get("type") == USER_CLOSE_EVENT and self._close_user:
+                await self._close_user(int(message["user_id"]), int(message["code"]))
 
     async def _deliver_loop(self) -> None:
         """Hand received frames to the hub, a backlog merged into fewer frames."""
@@ -113,5 +137,11 @@ class HubChannel:
             while inbox:
                 items = list(inbox)
                 inbox.clear()
-                for room, text in merge_price_frames(items):
-                    await self._deliver(room, text)
+                if any(key is not None for _, _, key in items):
+                    # Keyed frames (alerts) are rare: this backlog goes as it is.
+                    for room, text, key in items:
+                        await self._deliver(room, text, key)
+                    continue
+                frames: list[Frame] = [(room, text) for room, text, _ in items]
+                for room, text in merge_price_frames(frames):
+                    await self._deliver(room, text, None)

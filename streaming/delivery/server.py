@@ -246,7 +246,9 @@ class WebSocketServer:
         """An alert to ``room``; by default its owner's alerts room, else everyone."""
         if room is None and data.get("user_id") is not None:
             room = user_room("alerts", data["user_id"])
-        await self._send(MessageType.ALERT, data, room)
+        # Keyed by id: the replay on connect and this frame reach a socket once.
+        key = f"alert:{data['id']}" if data.get("id") is not None else None
+        await self._send(MessageType.ALERT, data, room, key=key)
 
     async def broadcast_system_status(self, data: dict[str, Any]) -> None:
         await self._on_server_loop(self._send_status(data))
@@ -256,11 +258,16 @@ class WebSocketServer:
             await self._send(MessageType.SYSTEM_STATUS, data, SYSTEM)
 
     async def _send(
-        self, kind: MessageType, data: dict[str, Any], room: str | None
+        self,
+        kind: MessageType,
+        data: dict[str, Any],
+        room: str | None,
+        *,
+        key: str | None = None,
     ) -> None:
         text = WebSocketMessage(kind, data, room=room).to_json()
         group = ALL_GROUP if room is None else group_name(room)
-        await self._on_server_loop(publish_frame(group, room, text))
+        await self._on_server_loop(publish_frame(group, room, text, key=key))
 
 
 async def _publish_frames(frames: list[tuple[str, str]]) -> None:

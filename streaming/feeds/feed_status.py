@@ -5,6 +5,8 @@ A mixin so the manager's module holds only the choice and failover logic.
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["FeedStatusViews"]
@@ -17,6 +19,26 @@ class FeedStatusViews:
     _active: dict[str, Any]
     _last_time: dict[str, Any]
     unsupported: dict[str, list[str]]
+    stale_after: float
+
+    def _status_word(self, feed: Any) -> str:
+        """The socket's status, but "stale" for an open socket that went silent.
+
+        A primary that stops sending while its socket stays open was shown as
+        "connected" for its whole silence; the data is what the user cares about.
+        """
+        status = feed.status.value
+        if not feed.connected:
+            return status
+        seen = max(feed.last_seen.values(), default=None)
+        if seen is not None:
+            silent = time.monotonic() - seen >= self.stale_after
+        else:  # connected, nothing yet: stale once it had the time to send
+            since = feed.connected_since
+            silent = since is not None and (
+                (datetime.now(UTC) - since).total_seconds() >= self.stale_after
+            )
+        return "stale" if silent else status
 
     def get_provider_status(self) -> dict[str, dict[str, Any]]:
         """Per provider: status, counters, symbols, primary flag and symbols served."""
@@ -28,7 +50,8 @@ class FeedStatusViews:
         for entry in self._entries:
             feed = entry.feed
             result[entry.name] = {
-                "status": feed.status.value,
+                "status": self._status_word(feed),
+                "connection": feed.status.value,
                 "connected_since": (
                     feed.connected_since.isoformat() if feed.connected_since else None
                 ),

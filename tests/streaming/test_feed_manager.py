@@ -160,6 +160,35 @@ async def test_heartbeats_keep_primary_fresh(setup):
     assert [u.source for u in got] == [DataSource.BINANCE]
 
 
+async def test_a_silent_connected_feed_reports_stale_until_data_returns(setup):
+    """Issue 19 item 11: a silent primary showed "connected" all its silence."""
+    manager, primary, backup, _, _ = setup
+    await primary.push("BTC", "100")
+    backup_task = asyncio.create_task(pump(backup, "BTC", "200", 3.0))
+    try:
+        assert manager.get_provider_status()["binance"]["status"] == "connected"
+        await wait_for(
+            lambda: manager.get_provider_status()["binance"]["status"] == "stale",
+            STALE + 1,
+        )
+        status = manager.get_provider_status()
+        assert status["binance"]["connection"] == "connected"  # the socket is open
+        assert status["coinbase"]["status"] == "connected"  # it still talks
+        await primary.push("BTC", "150")
+        assert manager.get_provider_status()["binance"]["status"] == "connected"
+    finally:
+        backup_task.cancel()
+
+
+async def test_a_feed_that_never_sent_data_turns_stale_after_connecting(setup):
+    manager, primary, backup, _, _ = setup
+    await wait_for(
+        lambda: manager.get_provider_status()["coinbase"]["status"] == "stale",
+        STALE + 1,
+    )
+    assert manager.get_provider_status()["coinbase"]["connection"] == "connected"
+
+
 async def test_provider_status_fields(setup):
     manager, primary, backup, _, _ = setup
     await primary.push("BTC", "100")
@@ -169,6 +198,7 @@ async def test_provider_status_fields(setup):
     assert list(status) == ["binance", "coinbase"]
     assert status["binance"] == {
         "status": "connected",
+        "connection": "connected",
         "connected_since": primary.connected_since.isoformat(),
         "messages": 1,
         "errors": 1,

@@ -69,7 +69,55 @@ async def test_a_failing_send_is_counted_and_the_next_goes_out():
             raise ConnectionError("layer down")
 
     server = Broken()
-    relay = ServerRelay(server)
+    relay = ServerRelay(server, retry_delays=())
     assert not await relay.send(StreamEvent(EventType.ALERT_TRIGGERED, {"id": 1}))
     assert await relay.send(StreamEvent(EventType.SYSTEM_STATUS, {"ok": True}))
     assert relay.failed == 1 and relay.relayed == 1
+
+
+async def test_an_alert_send_during_a_layer_blip_is_retried_until_it_goes_out():
+    """Issue 19 item 11: an alert fired during a short Redis blip reached no socket."""
+
+    class Blip(SlowServer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        async def send_alert(self, data, room=None):
+            self.calls += 1
+            if self.calls <= 3:  # the layer is down for the first three tries
+                raise ConnectionError("layer down")
+            self.sent.append(("alert", data))
+
+    server = Blip()
+    relay = ServerRelay(server, retry_delays=(0.05, 0.1, 0.2, 0.4))
+    start = time.monotonic()
+    assert await relay.send(StreamEvent(EventType.ALERT_TRIGGERED, {"id": 9}))
+    assert server.sent == [("alert", {"id": 9})]
+    assert server.calls == 4 and relay.retried == 3 and relay.failed == 0
+    assert time.monotonic() - start < 2
+
+
+async def test_alert_retries_are_bounded_and_status_frames_are_not_retried():
+    class Down(SlowServer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.alert_calls = 0
+            self.status_calls = 0
+
+        async def send_alert(self, data, room=None):
+            self.alert_calls += 1
+            raise ConnectionError("layer down")
+
+        async def broadcast_system_status(self, data):
+            self.status_calls += 1
+            raise ConnectionError("layer down")
+
+    server = Down()
+    relay = ServerRelay(server, retry_delays=(0.01, 0.02))
+    assert not await relay.send(StreamEvent(EventType.ALERT_TRIGGERED, {"id": 1}))
+    assert server.alert_calls == 3  # the first try and two retries, then given up
+    # A status is superseded by the next one: sent once, not retried.
+    assert not await relay.send(StreamEvent(EventType.SYSTEM_STATUS, {"ok": True}))
+    assert server.status_calls == 1
+    assert relay.failed == 2
