@@ -11,6 +11,7 @@ import { History } from "./history.js";
 import { HoldingForm } from "./holding-form.js";
 import { HoldingsTable } from "./holdings-table.js";
 import { Rules } from "./rules.js";
+import { PriceChart } from "./price-chart.js";
 import { LiveSocket, streamUrl } from "./socket.js";
 import { markUpdated, on, setApiHoldings, setSummary, setTicks, store } from "./state.js";
 import { renderFeedStatus, renderTruth, setConnection, setLastUpdate, setTotalsProvenance } from "./status.js";
@@ -22,6 +23,7 @@ function start(root) {
   const chartsOn = chartsAvailable();
   const allocation = chartsOn ? new AllocationChart($("alloc-chart")) : null;
   const history = new History({ url: cfg.apiHistory, chartsOn });
+  const prices = new PriceChart({ urlTemplate: cfg.apiPriceHistory, chartsOn });
   const rules = new Rules({ url: cfg.apiRules });
   // A new alert may have changed trigger counts or disabled a one-shot rule.
   const alerts = new Alerts({ url: cfg.apiAlerts, onNewAlert: () => rules.load().catch(reportError) });
@@ -45,6 +47,7 @@ function start(root) {
     setTotalsProvenance(summary.totals);
     table.render();
     if (allocation) allocation.update(summary.holdings);
+    prices.setSymbols(summary.holdings.map((h) => h.symbol));
   });
   on("sort", () => table.render());
   on("ticks", () => table.refreshAges());
