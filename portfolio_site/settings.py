@@ -357,7 +357,6 @@ CANDLE_PROVIDERS = env.list(
 CANDLE_URLS = ASSET_LISTING_URLS
 CANDLES_TIMEOUT = env.float("CANDLES_TIMEOUT", default=5.0)
 CANDLES_MAX_REQUESTS = env.int("CANDLES_MAX_REQUESTS", default=12)
-CANDLES_REFRESH_INTERVAL = env.float("CANDLES_REFRESH_INTERVAL", default=600.0)
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # Open /ws/stream/ sockets one client address may hold per server process.
 WS_MAX_CONNECTIONS_PER_ADDRESS = env.int("WS_MAX_CONNECTIONS_PER_ADDRESS", default=50)
