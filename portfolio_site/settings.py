@@ -346,10 +346,8 @@ ASSET_LISTING_URLS = {
     "coinbase": env.str("COINBASE_REST_URL", default=""),
     "kraken": env.str("KRAKEN_REST_URL", default=""),
 }
-# Historical candles (streaming/feeds/candles.py) for the value history: from
-# the same REST bases, first provider that answers; CANDLES_FETCH=0 uses only
-# the stored ones (offline installs). Each fill is at most CANDLES_MAX_REQUESTS
-# requests; a failing exchange is retried after a doubling backoff.
+# Value-history candles (streaming/feeds/candles.py) from the same REST bases;
+# CANDLES_FETCH=0: stored ones only. A fill is at most CANDLES_MAX_REQUESTS pages.
 CANDLES_FETCH = env.bool("CANDLES_FETCH", default=True)
 CANDLE_PROVIDERS = env.list(
     "CANDLE_PROVIDERS", default=["binance", "coinbase", "kraken"]
