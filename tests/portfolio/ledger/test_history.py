@@ -1,4 +1,4 @@
-"""The ledger value history, hand-checked: value, net_invested, performance per point."""
+"""The ledger value history, hand-checked: value, net invested, performance."""
 
 from __future__ import annotations
 
