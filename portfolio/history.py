@@ -13,6 +13,9 @@ RANGES: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
+    "1y": timedelta(days=365),
+    # Everything: the window starts at the first point (see the history view).
+    "all": timedelta(days=365 * 100),
 }
 MAX_POINTS = 300
 

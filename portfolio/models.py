@@ -243,4 +243,5 @@ from .ledger.models import (  # noqa: E402, F401
     TransactionKind,
     TransactionOrigin,
 )
+from .market.models import Candle, CandleInterval  # noqa: E402, F401
 from .notifications.models import Delivery, NotificationChannel  # noqa: E402, F401

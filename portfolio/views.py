@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import SignupForm
 
-RANGES = ("1h", "24h", "7d", "30d")
+RANGES = ("1h", "24h", "7d", "30d", "1y", "all")
 
 
 @login_required

@@ -33,6 +33,17 @@ def offline_asset_registry():
     set_default_registry(None)
 
 
+@pytest.fixture(autouse=True)
+def offline_candles(settings):
+    """No candle fetches unless a test points them at a local fake server."""
+    from portfolio.market.services import set_default_client
+
+    settings.CANDLES_FETCH = False
+    set_default_client(None)
+    yield
+    set_default_client(None)
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(

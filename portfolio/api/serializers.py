@@ -272,21 +272,82 @@ class PortfolioSummarySerializer(serializers.Serializer):
 
 class HistoryPointSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
-    value = serializers.CharField()
+    value = serializers.CharField(
+        allow_null=True, help_text="Null: no market data for this moment (a gap)."
+    )
     simulated = serializers.BooleanField(
         help_text="True when this total rested on simulated prices."
     )
+    source = serializers.CharField(
+        allow_null=True,
+        help_text="Where the prices came from: an exchange (binance, coinbase, "
+        "kraken, several joined by +), ledger (nothing held), snapshot, "
+        "simulated; null for a gap.",
+    )
+    net_invested = serializers.CharField(
+        allow_null=True,
+        help_text="Money put in minus money taken out so far (buys at cost, "
+        "sells at proceeds, transfers at their value); null for snapshots.",
+    )
+    performance = serializers.CharField(
+        allow_null=True, help_text="value - net_invested: the gain net of flows."
+    )
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="Held symbols without a price here."
+    )
+
+
+HISTORY_RANGES = ["1h", "24h", "7d", "30d", "1y", "all"]
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    range = serializers.ChoiceField(choices=["1h", "24h", "7d", "30d"], default="24h")
+    range = serializers.ChoiceField(choices=HISTORY_RANGES, default="24h")
+
+
+class PriceHistoryQuerySerializer(HistoryQuerySerializer):
+    symbol = serializers.CharField(validators=[validate_symbol])
+
+
+class HistorySummarySerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    value_start = serializers.CharField()
+    value_end = serializers.CharField()
+    net_flows = serializers.CharField(allow_null=True)
+    performance = serializers.CharField(
+        allow_null=True,
+        help_text="Value change over the range minus the money put in (net of "
+        "deposits and withdrawals).",
+    )
 
 
 class PortfolioHistorySerializer(serializers.Serializer):
     range = serializers.CharField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
+    basis = serializers.ChoiceField(choices=["ledger", "snapshots"])
+    interval = serializers.CharField(allow_null=True)
+    market_data = serializers.BooleanField()
+    note = serializers.CharField(allow_null=True)
+    summary = HistorySummarySerializer(allow_null=True)
     points = HistoryPointSerializer(many=True)
+
+
+class PricePointSerializer(serializers.Serializer):
+    timestamp = serializers.DateTimeField(help_text="The candle's close time.")
+    close = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True)
+
+
+class PriceHistorySerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    range = serializers.CharField()
+    interval = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    market_data = serializers.BooleanField()
+    note = serializers.CharField(allow_null=True)
+    points = PricePointSerializer(many=True)
 
 
 class PriceSerializer(PriceStatusSerializer):

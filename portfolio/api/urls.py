@@ -33,6 +33,11 @@ urlpatterns = [
         name="ledger-settings",
     ),
     path("prices/", views.PriceListView.as_view(), name="prices"),
+    path(
+        "prices/<str:symbol>/history/",
+        views.PriceHistoryView.as_view(),
+        name="price-history",
+    ),
     path("streams/status/", views.StreamsStatusView.as_view(), name="streams-status"),
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -30,6 +30,7 @@ from streaming import price_cache
 
 from .. import history, selectors, services, valuation
 from ..ledger import selectors as ledger_selectors
+from ..market import reports
 from ..models import Alert, AlertRule, Holding, WatchedSymbol
 from ..notifications import channels, senders
 from ..notifications.models import NotificationChannel
@@ -230,7 +231,8 @@ class PortfolioView(APIView):
 
 
 class PortfolioHistoryView(APIView):
-    """Your portfolio value over a range, at most ~300 points (real snapshots)."""
+    """Your portfolio value over a range: from the ledger and exchange candles
+    (24h and beyond), or the live snapshots (1h; no transactions)."""
 
     @extend_schema(
         parameters=[s.HistoryQuerySerializer], responses=s.PortfolioHistorySerializer
@@ -240,24 +242,57 @@ class PortfolioHistoryView(APIView):
         query.is_valid(raise_exception=True)
         name = query.validated_data["range"]
         end = timezone.now()
+        body = reports.portfolio_history(owner=request.user, name=name, now=end)
+        return Response(body or self._snapshots(request, name, end))
+
+    def _snapshots(self, request: Request, name: str, end) -> dict[str, Any]:
         start = end - history.RANGES[name]
-        rows = selectors.snapshot_list(owner=request.user, since=start)
+        rows = list(selectors.snapshot_list(owner=request.user, since=start))
+        if name == "all" and rows:
+            start = rows[0][0]
         points = history.downsample(rows, start=start, end=end)
-        return Response(
-            {
-                "range": name,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "points": [
-                    {
-                        "timestamp": t.isoformat(),
-                        "value": valuation.decimal_str(v),
-                        "simulated": simulated,
-                    }
-                    for t, v, simulated in points
-                ],
-            }
+        return {
+            "range": name,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "basis": "snapshots",
+            "interval": None,
+            "market_data": any(not simulated for _, _, simulated in points),
+            "note": None,
+            "summary": None,
+            "points": [
+                {
+                    "timestamp": t.isoformat(),
+                    "value": valuation.decimal_str(v),
+                    "simulated": simulated,
+                    "source": "simulated" if simulated else "snapshot",
+                    "net_invested": None,
+                    "performance": None,
+                    "missing": [],
+                }
+                for t, v, simulated in points
+            ],
+        }
+
+
+class PriceHistoryView(APIView):
+    """One asset's closing prices over a range, from stored exchange candles."""
+
+    @extend_schema(
+        parameters=[s.HistoryQuerySerializer], responses=s.PriceHistorySerializer
+    )
+    def get(self, request: Request, symbol: str) -> Response:
+        query = s.PriceHistoryQuerySerializer(
+            data={**request.query_params.dict(), "symbol": symbol}
         )
+        query.is_valid(raise_exception=True)
+        body = reports.price_history(
+            owner=request.user,
+            symbol=query.validated_data["symbol"],
+            name=query.validated_data["range"],
+            now=timezone.now(),
+        )
+        return Response(body)
 
 
 class PriceListView(APIView):

@@ -36,6 +36,15 @@ ASSET_LISTING_URLS = {
     "coinbase": env.str("COINBASE_REST_URL", default=""),
     "kraken": env.str("KRAKEN_REST_URL", default=""),
 }
+# Value-history candles (streaming/feeds/candles.py) from the same REST bases;
+# CANDLES_FETCH=0: stored ones only. A fill is at most CANDLES_MAX_REQUESTS pages.
+CANDLES_FETCH = env.bool("CANDLES_FETCH", default=True)
+CANDLE_PROVIDERS = env.list(
+    "CANDLE_PROVIDERS", default=["binance", "coinbase", "kraken"]
+)
+CANDLE_URLS = ASSET_LISTING_URLS
+CANDLES_TIMEOUT = env.float("CANDLES_TIMEOUT", default=5.0)
+CANDLES_MAX_REQUESTS = env.int("CANDLES_MAX_REQUESTS", default=12)
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # Open /ws/stream/ sockets one client address may hold per server process.
 WS_MAX_CONNECTIONS_PER_ADDRESS = env.int("WS_MAX_CONNECTIONS_PER_ADDRESS", default=50)

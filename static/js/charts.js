@@ -48,6 +48,7 @@ function timeLabel(ms, range, span) {
   if (range === "1h" || range === "24h" || span < 36 * 3600 * 1000) {
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
+  if (span > 200 * 86400 * 1000) return d.toLocaleDateString([], { month: "short", year: "2-digit" });
   return d.toLocaleDateString([], { month: "short", day: "numeric" });
 }
 
@@ -76,7 +77,8 @@ export class ValueChart {
           legend: { display: false },
           tooltip: { callbacks: {
             title: (items) => (items.length ? new Date(items[0].parsed.x).toLocaleString() : ""),
-            label: (item) => usd(item.raw.s) + (item.raw.sim ? " (simulated prices)" : "")
+            label: (item) => (item.raw.s === null ? "no market data"
+              : usd(item.raw.s) + (item.raw.sim ? " (simulated prices)" : ""))
           } }
         },
         scales: {

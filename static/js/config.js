@@ -8,6 +8,7 @@ export function readConfig(root) {
     staleAfterMs: Math.round(Number(d.staleAfter || "10") * 1000),
     apiPortfolio: d.apiPortfolio,
     apiHistory: d.apiHistory,
+    apiPriceHistory: d.apiPriceHistory,
     apiHoldings: d.apiHoldings,
     apiRules: d.apiRules,
     apiAlerts: d.apiAlerts,

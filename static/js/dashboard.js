@@ -11,6 +11,7 @@ import { History } from "./history.js";
 import { HoldingForm } from "./holding-form.js";
 import { HoldingsTable } from "./holdings-table.js";
 import { Rules } from "./rules.js";
+import { PriceChart } from "./price-chart.js";
 import { LiveSocket, streamUrl } from "./socket.js";
 import { recordFrame, recordPrice } from "./sparkline.js";
 import { markUpdated, on, setApiHoldings, setSummary, setTicks, store } from "./state.js";
@@ -24,6 +25,7 @@ function start(root) {
   const chartsOn = chartsAvailable();
   const allocation = chartsOn ? new AllocationChart($("alloc-chart")) : null;
   const history = new History({ url: cfg.apiHistory, chartsOn });
+  const prices = new PriceChart({ urlTemplate: cfg.apiPriceHistory, chartsOn });
   const rules = new Rules({ url: cfg.apiRules });
   const watch = new WatchList({ url: cfg.apiWatchlist, pricesUrl: cfg.apiPrices });
   // A new alert may have changed trigger counts or disabled a one-shot rule.
@@ -50,6 +52,7 @@ function start(root) {
     table.render();
     table.redrawSparks(summary.holdings.map((h) => h.symbol));
     if (allocation) allocation.update(summary.holdings);
+    prices.setSymbols(summary.holdings.map((h) => h.symbol));
   });
   on("sort", () => table.render());
   on("ticks", () => table.refreshAges());

@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -81,13 +82,12 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen, log: Path) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def live_server_url(tmp_path_factory) -> Iterator[str]:
-    """Base URL of a running ``manage.py serve`` with the mock feed (stopped
-    after the module, so it never runs alongside the rest of the suite)."""
+@contextmanager
+def running_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Base URL of a ``manage.py serve`` with the mock feed, stopped on exit;
+    ``extra_env`` adds or overrides settings (e.g. candle REST URLs)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (make browser installs it)")
-    tmp = tmp_path_factory.mktemp("browser-server")
     ARTIFACTS.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -100,6 +100,7 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
     env.update(
         PRICE_FEEDS="mock",
         ASSET_LISTINGS_FETCH="0",  # the shipped listing snapshot: no internet
+        CANDLES_FETCH="0",  # stored candles only, unless a test serves some
         FEED_STARTUP_WINDOW="0",
         PRICE_PUBLISH_INTERVAL="0.25",
         PORTFOLIO_SNAPSHOT_INTERVAL="2",
@@ -108,6 +109,7 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
         DJANGO_DEBUG="1",
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra_env or {})
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
@@ -136,6 +138,14 @@ def live_server_url(tmp_path_factory) -> Iterator[str]:
             proc.wait(timeout=5)
         if pg_name:
             _drop_postgres_database(database_url, pg_name)
+
+
+@pytest.fixture(scope="module")
+def live_server_url(tmp_path_factory) -> Iterator[str]:
+    """Base URL of a running ``manage.py serve`` with the mock feed (stopped
+    after the module, so it never runs alongside the rest of the suite)."""
+    with running_server(tmp_path_factory.mktemp("browser-server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

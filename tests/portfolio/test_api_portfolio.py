@@ -94,7 +94,7 @@ def test_history_is_downsampled(api, user):
     assert stamps == sorted(stamps)
 
 
-@pytest.mark.parametrize("bad", ["2h", "1H", "all", "30"])
+@pytest.mark.parametrize("bad", ["2h", "1H", "ALL", "30"])
 def test_history_bad_range_is_400(api, bad):
     resp = api.get("/api/portfolio/history/", {"range": bad})
     assert resp.status_code == 400 and "range" in resp.json()

@@ -119,7 +119,8 @@ def _snapshot(user) -> tuple:
 def _url(path: str, owned: dict) -> tuple[str, str]:
     kind = path.split("/")[2]
     obj = owned.get(kind)
-    return kind, path.replace("{id}", str(obj.pk) if obj else "1")
+    url = path.replace("{id}", str(obj.pk) if obj else "1")
+    return kind, url.replace("{symbol}", "BTC")
 
 
 def _call(client: APIClient, method: str, url: str, kind: str):

@@ -1,0 +1,1 @@
+"""Market history: stored exchange candles and the value history built on them."""
