@@ -5,7 +5,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import ledger_views, views
+from . import ledger_views, notification_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -15,7 +15,7 @@ router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
 router.register("alerts", views.AlertViewSet, basename="alert")
 router.register(
     "notification-channels",
-    views.NotificationChannelViewSet,
+    notification_views.NotificationChannelViewSet,
     basename="notification-channel",
 )
 router.register("transactions", ledger_views.TransactionViewSet, basename="transaction")
