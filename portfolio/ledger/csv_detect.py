@@ -38,11 +38,33 @@ def detect(text: str) -> str:
 
 
 def parse(text: str, format: str | None = None) -> ParseResult:
-    """Parse ``text`` in ``format`` (detected when None)."""
+    """Parse ``text`` in ``format`` (detected when None).
+
+    A format named by the user is checked against the file's header first, so
+    a mismatch is a clear 400, never a crash deep in a parser.
+    """
     name = format or detect(text)
-    if name == "coinbase":
-        return csv_coinbase.parse(text)
-    text = "\n".join(line for line in text.splitlines() if line.strip())
-    if name == "binance":
-        return csv_binance.parse(text)
-    return csv_generic.parse(text)
+    if format is not None and detect_or_none(text) != name:
+        raise FormatError(
+            f"This file does not look like a {name} export (its header does not "
+            "match); leave the format empty to detect it, or pick the right one."
+        )
+    try:
+        if name == "coinbase":
+            return csv_coinbase.parse(text)
+        text = "\n".join(line for line in text.splitlines() if line.strip())
+        if name == "binance":
+            return csv_binance.parse(text)
+        return csv_generic.parse(text)
+    except StopIteration:
+        raise FormatError("The file is empty: it has no header line.") from None
+    except csv.Error as exc:
+        raise FormatError(f"The file is not readable as CSV ({exc}).") from None
+
+
+def detect_or_none(text: str) -> str | None:
+    """The detected format, or None when the file matches none."""
+    try:
+        return detect(text)
+    except FormatError:
+        return None

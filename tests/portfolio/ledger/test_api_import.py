@@ -184,3 +184,21 @@ def test_unrecognized_or_missing_file(api):
     resp = upload(api, b"a,b,c\n1,2,3\n")
     assert resp.status_code == 400 and "Unrecognized" in resp.json()["file"][0]
     assert api.post(URL, {}, format="multipart").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt"),
+    [
+        (b"whatever,else\n1,2\n", "coinbase"),  # found by the API fuzzer: was a 500
+        (b"Timestamp,Transaction Type\n", "binance"),
+        (b"", "generic"),
+        (b"", ""),
+        (b"a,b\x00c\n", "generic"),
+    ],
+)
+def test_a_named_format_that_does_not_match_is_a_clear_400(api, user, content, fmt):
+    form = {"format": fmt} if fmt else {}
+    resp = upload(api, content, **form)
+    assert resp.status_code == 400, resp.content
+    assert resp.json()  # JSON with a message, nothing stored
+    assert rows(api) == {}
