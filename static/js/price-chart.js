@@ -73,5 +73,8 @@ export class PriceChart {
       this.points.push({ x: Date.parse(p.timestamp), y: toNumber(p.close), s: p.close, src: p.source });
     }
     this.chart.update("none");
+    // No close at all: no empty 0…1 axis, only the server's note.
+    const priced = data.points.some((p) => p.close !== null && p.close !== undefined);
+    $("price-chart").parentElement.hidden = !priced;
   }
 }
