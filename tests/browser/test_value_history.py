@@ -18,8 +18,15 @@ from .test_dashboard import _expect, _sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-DAY0 = TODAY - timedelta(days=364)
+# Set by the fixture when the test starts, not at import: collected before
+# midnight UTC and run after it, the year would be off by a day.
+TODAY = DAY0 = datetime.now(UTC)
+
+
+def _set_today() -> None:
+    global TODAY, DAY0
+    TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    DAY0 = TODAY - timedelta(days=364)
 PASSWORD = "Correct-horse-42"
 
 
@@ -59,6 +66,7 @@ def _post(url: str, body: dict, token: str | None = None) -> dict:
 
 @pytest.fixture(scope="module")
 def history_server(tmp_path_factory):
+    _set_today()
     with serve(price) as (candles_url, fake):
         extra = {
             "CANDLES_FETCH": "1",
