@@ -3,8 +3,9 @@
 Real Binance (combined-stream ``24hrTicker``) and Coinbase (``ticker``) frames, built from
 tests/fixtures/exchanges with varying prices and symbols, go through exactly the worker's
 hot path: ``parse`` → feed ``dispatch`` → PriceFeedManager (Binance primary, Coinbase
-fallback: the fallback's prices are parsed and then not chosen) → ``update.to_dict()`` →
-StreamEventBus → subscribers: ConflatingPublisher.offer and the alert pre-check. Bounded:
+fallback: the fallback's prices are parsed and then not chosen) → ``publish_price_update``
+→ StreamEventBus → the worker's subscribers: ConflatingPublisher, the alert pre-check
+(AlertJob) and PortfolioJob. Bounded:
 ``--frames`` frames (default 100,000) and a 60 s cap. Profiles once with cProfile.
 
     python -m bench.ingest --frames 100000
@@ -29,7 +30,7 @@ from bench.common import ROOT, SYMBOLS  # noqa: E402
 FIX = ROOT / "tests" / "fixtures" / "exchanges"
 
 
-def build_frames(count: int) -> list[tuple[str, str]]:
+def build_frames(count: int) -> list[tuple[str, bytes]]:
     b = json.loads((FIX / "binance_ticker.json").read_text())["combined_stream_frame"]
     c = json.loads((FIX / "coinbase_ticker.json").read_text())[
         "exchange_ws_feed_ticker_2022"
@@ -39,7 +40,7 @@ def build_frames(count: int) -> list[tuple[str, str]]:
     t0 = int(time.time() * 1000)
     for i in range(count):
         sym = SYMBOLS[i % len(SYMBOLS)]
-        price = 100 + (i % 997) * 0.013
+        price = 100 + (i % 99991) * 0.013
         if (i // len(SYMBOLS)) % 4 == 3:  # one round in four from the fallback exchange
             f = copy.deepcopy(c)
             f.update(
@@ -49,16 +50,23 @@ def build_frames(count: int) -> list[tuple[str, str]]:
                     "sequence": 1000 + i,
                 }
             )
-            frames.append(("coinbase", json.dumps(f)))
+            frames.append(("coinbase", json.dumps(f).encode()))
         else:
             f = copy.deepcopy(b)
             f["stream"] = f"{sym.lower()}usdt@ticker"
-            f["data"].update({"s": f"{sym}USDT", "c": f"{price:.8f}", "E": t0 + i})
-            frames.append(("binance", json.dumps(f)))
+            f["data"].update(
+                {
+                    "s": f"{sym}USDT",
+                    "c": f"{price:.8f}",
+                    "v": f"{72000 + i * 0.00137:.8f}",  # new every tick, as live
+                    "E": t0 + i,
+                }
+            )
+            frames.append(("binance", json.dumps(f).encode()))
     return frames
 
 
-async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
+async def run(frames: list[tuple[str, bytes]], cap: float = 60.0) -> dict:
     import logging
 
     import django
@@ -66,64 +74,77 @@ async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
     django.setup()
     logging.disable(logging.WARNING)
     from portfolio.alerts import AlertEngine
+    from portfolio.live.alert_jobs import AlertJob
+    from portfolio.live.portfolios import PortfolioJob
     from streaming.bus import StreamEventBus
-    from streaming.events import EventFilter, EventType, StreamEvent
+    from streaming.events import EventFilter, EventType
+    from streaming.feeds.base import FeedStatus
     from streaming.feeds.binance import BinancePriceFeed
     from streaming.feeds.coinbase import CoinbasePriceFeed
     from streaming.feeds.manager import PriceFeedManager
+    from streaming.feeds.parsing import loads_string_amounts
+    from streaming.feeds.symbols import binance_stream_name
+    from streaming.inbox import FrameInbox
     from streaming.publisher import ConflatingPublisher
+    from streaming.stream_types import StreamMetrics
+
+    def binance_stream_names(symbols):
+        return [binance_stream_name(s) for s in symbols]
 
     async def sink(batch):
         return None
 
+    # Wired as portfolio/live/worker.py wires them (same subscribers, priorities).
     bus = StreamEventBus()
     await bus.start()
+    prices = EventFilter(event_types={EventType.PRICE_UPDATE})
     publisher = ConflatingPublisher(sink, 0.25)
-    engine = AlertEngine()
-    bus.subscribe(
-        "publisher",
-        lambda e: publisher.offer(e.data),
-        EventFilter(event_types={EventType.PRICE_UPDATE}),
-        priority=10,
+    alerts = AlertJob(bus, AlertEngine())
+    portfolios = PortfolioJob(
+        bus, interval=0.25, stale_after=3600, on_total=alerts.check_total
     )
-    bus.subscribe(
-        "price-alerts",
-        lambda e: engine.price_may_fire(e.data),
-        EventFilter(event_types={EventType.PRICE_UPDATE}),
-        priority=5,
-    )
+    bus.subscribe("publisher", publisher, prices, priority=10)
+    bus.subscribe("price-alerts", alerts.handle_price, prices, priority=5)
+    bus.subscribe("portfolios", portfolios.handle_price, prices, priority=1)
     binance = BinancePriceFeed(SYMBOLS, url="ws://127.0.0.1:9/unused")
     coinbase = CoinbasePriceFeed(SYMBOLS, url="ws://127.0.0.1:9/unused")
-    manager = PriceFeedManager(stale_after=3600)
+    manager = PriceFeedManager(stale_after=3600, event_bus=bus)
     manager.add_feed(binance, is_primary=True)
     manager.add_feed(coinbase)
-
-    async def on_chosen(update):  # = FeedWorker._on_chosen
-        await bus.publish(
-            StreamEvent(
-                EventType.PRICE_UPDATE,
-                update.to_dict(),
-                update.timestamp,
-                source=update.source.value,
-            )
-        )
-
-    manager.add_handler(on_chosen)
-    feeds = {"binance": binance, "coinbase": coinbase}
-    parsers = {"binance": BinancePriceFeed.parse, "coinbase": CoinbasePriceFeed.parse}
+    # Frames enter where each socket's reader puts them: the connection's inbox,
+    # whose dispatcher decodes with the decoder the feed registers (orjson for
+    # these string-priced exchanges) and calls the handler the feed registers.
+    shard = binance._new_shard(binance_stream_names(SYMBOLS))
+    inboxes = {
+        "binance": FrameInbox(
+            "binance-0", 10_000, StreamMetrics(), loads_string_amounts
+        ),
+        "coinbase": FrameInbox(
+            "coinbase-0", 10_000, StreamMetrics(), CoinbasePriceFeed.decoder
+        ),
+    }
+    inboxes["binance"].add(lambda obj: binance._on_frame(shard, obj))
+    inboxes["coinbase"].add(coinbase._on_frame)
+    # The manager serves a symbol from a connected feed only, as in the worker.
+    binance._set_status(FeedStatus.CONNECTED)
+    coinbase._set_status(FeedStatus.CONNECTED)
+    runners = [asyncio.create_task(box.run()) for box in inboxes.values()]
     start = time.perf_counter()
     done = 0
     for i in range(0, len(frames), 2000):
         for provider, raw in frames[i : i + 2000]:
-            update = parsers[provider](raw)
-            if update is not None:
-                await feeds[provider].dispatch(update)
+            inboxes[provider].put(raw)
+        while any(box.pending for box in inboxes.values()):
+            await asyncio.sleep(0)
         await bus.wait_idle(30)
         done = i + 2000
         if time.perf_counter() - start > cap:
             break
     elapsed = time.perf_counter() - start
     done = min(done, len(frames))
+    for task in runners:
+        task.cancel()
+    await asyncio.gather(*runners, return_exceptions=True)
     await bus.stop()
     return {
         "frames": done,
@@ -135,7 +156,7 @@ async def run(frames: list[tuple[str, str]], cap: float = 60.0) -> dict:
     }
 
 
-def profile(frames: list[tuple[str, str]], top: int = 15) -> str:
+def profile(frames: list[tuple[str, bytes]], top: int = 15) -> str:
     prof = cProfile.Profile()
     prof.enable()
     asyncio.run(run(frames))

@@ -178,8 +178,9 @@ class StreamEventBus:
         self, symbol: str, data: dict[str, Any], source: str | None = None
     ) -> bool:
         """Publish a PRICE_UPDATE whose data carries the symbol filters look at."""
-        payload = {**data, "symbol": symbol}
-        return await self.publish(
+        # PriceUpdate.to_dict() already names its symbol: no copy per tick then.
+        payload = data if data.get("symbol") == symbol else {**data, "symbol": symbol}
+        return self.publish_nowait(
             StreamEvent(EventType.PRICE_UPDATE, payload, source=source)
         )
 
@@ -223,7 +224,7 @@ class StreamEventBus:
                 if sub.needs_filter and not sub.event_filter.matches(event):
                     continue
                 result = sub.call(event)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     result = await result
                 if sub.checks_result and result is False:
                     self.handler_errors += 1

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from streaming.encoding import dumps
 from streaming.exceptions import ConnectionError as StreamConnectionError
-from streaming.inbox import FrameInbox, MessageHandler, RawHandler
+from streaming.inbox import Decoder, FrameInbox, MessageHandler, RawHandler
 from streaming.pacing import Backoff, Throttle
 from streaming.stream_session import StreamSession
 from streaming.stream_types import (
@@ -54,6 +54,7 @@ class StreamConnection:
         data_timeout: float | None = None,
         open_timeout: float = 10.0,
         max_size: int | None = 2**20,
+        decoder: Decoder | None = None,
     ) -> None:
         self.config = config
         self.manager = manager
@@ -67,7 +68,10 @@ class StreamConnection:
         self._throttle = Throttle(config.rate_limit)
         self._metrics = StreamMetrics()
         self._status = StreamStatus.DISCONNECTED
-        self._inbox = FrameInbox(config.stream_id, config.buffer_size, self._metrics)
+        # decoder None: exact json, numbers as Decimal
+        self._inbox = FrameInbox(
+            config.stream_id, config.buffer_size, self._metrics, decoder
+        )
         self._status_listeners: list[StatusListener] = []
         self._subscription_factory: SubscriptionFactory | None = None
         self._session: StreamSession | None = None
@@ -155,10 +159,7 @@ class StreamConnection:
             self._status_listeners.remove(listener)
 
     def set_subscription_factory(self, factory: SubscriptionFactory | None) -> None:
-        """Register the messages to (re)send after every successful (re)connect.
-
-        Called at each open so the feed's current symbol set is always used.
-        """
+        """Messages to send after every (re)connect, built at each open."""
         self._subscription_factory = factory
 
     def start(self) -> None:

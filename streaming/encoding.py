@@ -19,13 +19,17 @@ __all__ = ["default", "dumps", "to_plain", "JSONEncoder", "decimal_str"]
 
 def decimal_str(value: Decimal | None) -> str | None:
     """A Decimal as exact fixed-point text (``None`` stays ``None``)."""
-    return None if value is None else format(value, "f")
+    if value is None:
+        return None
+    # str() is twice as fast and the same text unless it chose exponent form.
+    text = str(value)
+    return text if "E" not in text else format(value, "f")
 
 
 def default(value: Any) -> Any:
     """``json.dumps(default=...)`` hook: exact text for the types JSON lacks."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return decimal_str(value)
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Enum):

@@ -33,13 +33,17 @@ class EventType(Enum):
     ERROR = "error"
 
 
-@dataclass
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
 class StreamEvent:
     """One event on the bus; plain data so it can cross a channel layer unchanged."""
 
     event_type: EventType
     data: dict[str, Any]
-    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+    timestamp: datetime = field(default_factory=_utcnow)
     source: str | None = None
     event_id: str | None = None
     correlation_id: str | None = None

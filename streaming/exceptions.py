@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import builtins
 
-__all__ = ["StreamingError", "ConnectionError", "DataError", "ConfigurationError"]
+__all__ = [
+    "StreamingError",
+    "ConnectionError",
+    "DataError",
+    "InexactNumber",
+    "ConfigurationError",
+]
 
 
 class StreamingError(Exception):
@@ -17,6 +23,15 @@ class ConnectionError(StreamingError, builtins.ConnectionError):  # noqa: A001
 
 class DataError(StreamingError, ValueError):
     """Exception for data processing errors, such as a malformed exchange frame."""
+
+
+class InexactNumber(DataError):
+    """A fast decoder gave a float where an exact amount is read.
+
+    Not a bad frame: the frame must be decoded again exactly (numbers as
+    Decimal). The connection's inbox does that and calls the handler again;
+    so do the feeds' ``parse(raw)``.
+    """
 
 
 class ConfigurationError(StreamingError, ValueError):

@@ -2,8 +2,10 @@
 
 The reader appends raw frames without waiting (a full buffer drops the
 oldest: a slow handler must never stall the socket); one dispatcher task,
-which outlives reconnects, decodes each frame once with exact Decimals and
-hands it to every handler, isolating their failures.
+which outlives reconnects, decodes each frame once (by default with exact
+Decimals; a feed whose exchange sends amounts as strings may pass a faster
+decoder that is just as exact for it) and hands it to every handler,
+isolating their failures.
 """
 
 from __future__ import annotations
@@ -17,21 +19,36 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from streaming.exceptions import InexactNumber
 from streaming.stream_types import StreamMetrics
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrameInbox", "MessageHandler", "RawHandler"]
+__all__ = ["FrameInbox", "MessageHandler", "RawHandler", "Decoder", "exact_loads"]
 
 MessageHandler = Callable[[Any], Any]
 RawHandler = Callable[[bytes], Any]
+#: Turns one raw frame into JSON data; raises ValueError for a bad frame.
+Decoder = Callable[[bytes], Any]
+
+
+def exact_loads(raw: bytes) -> Any:
+    """The default decoder: every JSON number with a fraction as an exact Decimal."""
+    return json.loads(raw, parse_float=Decimal)
 
 
 class FrameInbox:
     """Bounded drop-oldest buffer of raw frames plus the handlers they go to."""
 
-    def __init__(self, stream_id: str, size: int, metrics: StreamMetrics) -> None:
+    def __init__(
+        self,
+        stream_id: str,
+        size: int,
+        metrics: StreamMetrics,
+        decoder: Decoder | None = None,
+    ) -> None:
         self.stream_id = stream_id
+        self.decoder: Decoder = decoder or exact_loads
         self.metrics = metrics
         #: Inbound frames discarded because the buffer was full (oldest first).
         self.dropped = 0
@@ -54,6 +71,11 @@ class FrameInbox:
     def remove_raw(self, handler: RawHandler) -> None:
         self.raw_handlers = tuple(h for h in self.raw_handlers if h != handler)
 
+    @property
+    def pending(self) -> int:
+        """Frames buffered and not yet taken by the dispatcher."""
+        return len(self._buffer)
+
     def put(self, raw: bytes) -> None:
         """Hot path (the reader): raw handlers, then buffer; never awaits."""
         for raw_handler in self.raw_handlers:
@@ -73,6 +95,7 @@ class FrameInbox:
         buffer = self._buffer
         ready = self._ready
         metrics = self.metrics
+        decode = self.decoder
         while True:
             if not buffer:
                 ready.clear()
@@ -80,18 +103,34 @@ class FrameInbox:
                 continue
             raw = buffer.popleft()
             try:
-                message = json.loads(raw, parse_float=Decimal)
+                message = decode(raw)
             except (ValueError, RecursionError):
                 metrics.error_count += 1
                 logger.warning(
                     "[%s] non-JSON frame dropped: %.80r", self.stream_id, raw
                 )
                 continue
+            exact = None
             for handler in self.handlers:
                 try:
                     result = handler(message)
-                    if inspect.isawaitable(result):
+                    if result is not None and inspect.isawaitable(result):
                         await result
+                except InexactNumber:
+                    # The fast decoder gave this handler a float amount: the
+                    # same frame again, decoded exactly, once.
+                    if exact is None:
+                        exact = exact_loads(raw)
+                    await self._call(handler, exact)
                 except Exception:
                     metrics.error_count += 1
                     logger.exception("[%s] handler %r failed", self.stream_id, handler)
+
+    async def _call(self, handler: MessageHandler, message: Any) -> None:
+        try:
+            result = handler(message)
+            if result is not None and inspect.isawaitable(result):
+                await result
+        except Exception:
+            self.metrics.error_count += 1
+            logger.exception("[%s] handler %r failed", self.stream_id, handler)

@@ -78,8 +78,8 @@ class StreamManager:
         ``configure(connection)`` runs before the first connect, so a feed's
         handlers and subscription factory see the very first frame.
         ``connection_options`` go to :class:`StreamConnection` (e.g.
-        ``max_connection_age``, ``data_timeout``). False for a duplicate id or
-        when ``max_connections`` streams exist.
+        ``max_connection_age``, ``data_timeout``, ``decoder``). False for a
+        duplicate id or when ``max_connections`` streams exist.
         """
         stream_id = config.stream_id
         if stream_id in self._connections:

@@ -1,4 +1,4 @@
-"""Latest chosen price per symbol in Django's cache, readable without waiting for a tick.
+"""Latest chosen price per symbol in Django's cache, readable without waiting for ticks.
 
 The feed worker writes here (Redis when configured, so every server process
 sees it; local memory in the embedded single process); pages and the REST API

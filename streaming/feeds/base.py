@@ -215,7 +215,7 @@ class BasePriceFeed:
         for handler in self._handlers:
             try:
                 result = handler(update)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     await result
             except Exception:
                 self.handler_errors += 1

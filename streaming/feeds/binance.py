@@ -1,13 +1,10 @@
 """Binance spot market streams: ``<symbol>@ticker`` over combined-stream connections.
 
-Parsing is pure (:meth:`BinancePriceFeed.parse`); each shard's socket is a
-StreamConnection registered with the StreamManager. A real frame::
-
-    {"stream":"btcusdt@ticker","data":{"e":"24hrTicker","E":1580254809477,
-     "s":"BTCUSDT","p":"420.97000000","P":"4.720","c":"9338.96000000",
-     "v":"72229.53692000", ...}}
-
-``c`` last price, ``v`` 24 h base volume, ``p``/``P`` 24 h change (abs/percent).
+Parsing is pure (:meth:`BinancePriceFeed.parse`, in ``binance_frames``); each
+shard's socket is a StreamConnection registered with the StreamManager, which
+decodes frames with orjson (Binance's amounts are strings, so that is exact).
+This module keeps the shards: which streams ride which socket, batched
+(UN)SUBSCRIBE requests, and the LIST_SUBSCRIPTIONS check after every connect.
 """
 
 from __future__ import annotations
@@ -18,20 +15,18 @@ import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from streaming.connection import StreamConnection
-from streaming.exceptions import ConfigurationError, DataError
+from streaming.exceptions import ConfigurationError, DataError, InexactNumber
 from streaming.exceptions import ConnectionError as StreamConnectionError
-from streaming.feeds.base import (
-    BasePriceFeed,
-    DataSource,
-    FeedStatus,
-    PriceFeedProvider,
-    PriceUpdate,
+from streaming.feeds import binance_frames
+from streaming.feeds.base import BasePriceFeed, FeedStatus, PriceFeedProvider
+from streaming.feeds.binance_frames import (
+    BINANCE_URL,
+    is_server_shutdown,
+    stream_url,
 )
-from streaming.feeds.parsing import decimal_field, epoch_ms, require_mapping
-from streaming.feeds.parsing import loads_string_amounts as loads
+from streaming.feeds.parsing import loads_string_amounts
 from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
 from streaming.manager import StreamManager
 from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
@@ -41,7 +36,6 @@ __all__ = ["BinancePriceFeed", "is_server_shutdown", "BINANCE_URL", "stream_url"
 
 logger = logging.getLogger(__name__)
 
-BINANCE_URL = "wss://stream.binance.com:9443/stream"
 #: Binance: at most 1024 streams per connection, 5 incoming messages per second.
 MAX_STREAMS_PER_CONNECTION = 1024
 MAX_MESSAGES_PER_SECOND = 5
@@ -59,20 +53,6 @@ _STATUS_ORDER = (
     FeedStatus.CONNECTING,
 )
 _STREAM_IN_MSG = re.compile(r"[a-z0-9]+@[a-zA-Z0-9_]+")
-
-
-def stream_url(base: str) -> str:
-    """The combined-stream endpoint: ``/stream`` added to a base without a path."""
-    parts = urlsplit(base)
-    return urlunsplit(
-        parts._replace(path="/stream") if parts.path in ("", "/") else parts
-    )
-
-
-def is_server_shutdown(obj: Any) -> bool:
-    """True for a ``serverShutdown`` event (raw or combined): time to reconnect."""
-    data = obj.get("data", obj) if isinstance(obj, dict) else None
-    return isinstance(data, dict) and data.get("e") == "serverShutdown"
 
 
 @dataclass(slots=True)
@@ -128,50 +108,9 @@ class BinancePriceFeed(BasePriceFeed):
         self._shard_seq = 0
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    @staticmethod
-    def parse(raw: str | bytes) -> PriceUpdate | None:
-        """Parse one raw frame; None if it has no price, DataError if malformed."""
-        # Binance sends every amount as a string: the fast decoder is exact here.
-        return BinancePriceFeed.parse_message(loads(raw))
-
-    @staticmethod
-    def parse_message(obj: Any) -> PriceUpdate | None:
-        """Parse one decoded frame (amounts as str/Decimal) into a PriceUpdate.
-
-        Acks, other events (including ``serverShutdown``, see
-        :func:`is_server_shutdown`), all-market arrays and pairs not quoted in
-        USDT give None; ``{"code", "msg"}`` error frames raise DataError.
-        """
-        if isinstance(obj, list):
-            return None
-        obj = require_mapping(obj, "frame")
-        if "code" in obj and "msg" in obj:
-            raise DataError(f"binance error {obj['code']}: {obj['msg']}")
-        if "id" in obj and ("result" in obj or "error" in obj):
-            return None
-        data = obj["data"] if "stream" in obj and "data" in obj else obj
-        data = require_mapping(data, "data")
-        if data.get("e") != "24hrTicker":
-            return None
-        pair = data.get("s")
-        if not isinstance(pair, str):
-            raise DataError("ticker without a string 's' symbol")
-        symbol = from_exchange_symbol(PriceFeedProvider.BINANCE, pair)
-        if symbol is None:
-            return None
-        volume = decimal_field(data, "v")
-        if volume < 0:
-            raise DataError(f"negative volume {volume}")
-        return PriceUpdate(
-            symbol=symbol,
-            price=decimal_field(data, "c", positive=True),
-            timestamp=epoch_ms(data, "E"),
-            volume_24h=volume,
-            change_24h=decimal_field(data, "p"),
-            change_percent_24h=decimal_field(data, "P"),
-            source=DataSource.BINANCE,
-            quote="USDT",
-        )
+    # Pure parsing lives in binance_frames; kept here as the feed's API.
+    parse = staticmethod(binance_frames.parse)
+    parse_message = staticmethod(binance_frames.parse_message)
 
     async def start(self) -> None:
         """Open one connection per MAX_STREAMS_PER_CONNECTION symbols."""
@@ -238,6 +177,8 @@ class BinancePriceFeed(BasePriceFeed):
             configure=configure,
             max_connection_age=self.max_connection_age,
             data_timeout=self.data_timeout,
+            # Binance sends every amount as a string: the fast decoder is exact.
+            decoder=loads_string_amounts,
         )
         if not added:
             self.errors += 1
@@ -332,6 +273,8 @@ class BinancePriceFeed(BasePriceFeed):
             return
         try:
             update = self.parse_message(obj)
+        except InexactNumber:
+            raise  # the inbox decodes this frame exactly and calls us again
         except DataError as exc:
             self.errors += 1
             logger.warning("%s: bad frame: %s", shard.stream_id, exc)

@@ -21,31 +21,21 @@ the product forever. Gaps are normal (the ticker channel skips numbers).
 
 from __future__ import annotations
 
-import asyncio
 import decimal
 import logging
 import re
-import sys
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from streaming.connection import StreamConnection
-from streaming.exceptions import ConnectionError as StreamConnectionError
-from streaming.exceptions import DataError
-from streaming.feeds.base import (
-    BasePriceFeed,
-    DataSource,
-    FeedStatus,
-    PriceFeedProvider,
-    PriceUpdate,
-)
-from streaming.feeds.parsing import decimal_field, iso_time, require_mapping
+from streaming.exceptions import DataError, InexactNumber
+from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
+from streaming.feeds.parsing import decimal_field, iso_time, parse_fast, require_mapping
 from streaming.feeds.parsing import loads_string_amounts as loads
+from streaming.feeds.single_socket import SingleSocketFeed
 from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
 from streaming.manager import StreamManager
 from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
-from streaming.stream_types import StreamConfig
 
 __all__ = ["CoinbasePriceFeed", "COINBASE_URL", "PERCENT_QUANTUM"]
 
@@ -66,8 +56,12 @@ def _sequence(obj: dict[str, Any]) -> int:
     return value
 
 
-class CoinbasePriceFeed(BasePriceFeed):
+class CoinbasePriceFeed(SingleSocketFeed):
     """Live prices from the Coinbase Exchange ``ticker`` channel."""
+
+    stream_id = STREAM_ID
+    # Coinbase sends every amount as a string: the fast decoder is exact here.
+    decoder = staticmethod(loads)
 
     def __init__(
         self,
@@ -83,29 +77,28 @@ class CoinbasePriceFeed(BasePriceFeed):
     ) -> None:
         for symbol in symbols:
             to_exchange_symbol(PriceFeedProvider.COINBASE, symbol)
-        super().__init__(PriceFeedProvider.COINBASE, symbols)
-        self.url = url
-        self.reconnect_delay = reconnect_delay
-        self.max_reconnect_delay = max_reconnect_delay
-        # A price feed never gives up: None retries for ever (backoff capped).
-        self.reconnect_attempts = reconnect_attempts or sys.maxsize
-        self.heartbeat_interval = heartbeat_interval
+        super().__init__(
+            PriceFeedProvider.COINBASE,
+            symbols,
+            url=url,
+            reconnect_delay=reconnect_delay,
+            max_reconnect_delay=max_reconnect_delay,
+            reconnect_attempts=reconnect_attempts,
+            heartbeat_interval=heartbeat_interval,
+            stream_manager=stream_manager,
+            data_timeout=data_timeout,
+        )
         self.confirmed: set[str] = set()
-        #: Reopen the socket when nothing (not even a heartbeat) came this long.
-        self.data_timeout = data_timeout
-        self._stream_manager = stream_manager
-        self._own_manager: StreamManager | None = None
-        self._connection: StreamConnection | None = None
         self._last_seq: dict[str, tuple[int, datetime]] = {}
         self._reconnected: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # parsing (pure) ---------------------------------------------------------------
     @staticmethod
     def parse(raw: str | bytes) -> PriceUpdate | None:
         """Parse one raw frame; None for frames without a price, DataError if bad."""
-        # Coinbase sends every amount as a string: the fast decoder is exact here.
-        return CoinbasePriceFeed.parse_message(loads(raw))
+        # Coinbase sends every amount as a string: the fast decoder is exact
+        # here (a float amount makes parse_fast decode the frame exactly).
+        return parse_fast(raw, CoinbasePriceFeed.parse_message)
 
     @staticmethod
     def parse_message(obj: Any) -> PriceUpdate | None:
@@ -192,60 +185,6 @@ class CoinbasePriceFeed(BasePriceFeed):
         self._last_seq[symbol] = (sequence, when)
         return True
 
-    # lifecycle --------------------------------------------------------------------
-    async def start(self) -> None:
-        """Connect; the subscription factory subscribes right after every connect."""
-        if self._connection is not None:
-            return
-        await super().start()
-        self._set_status(FeedStatus.CONNECTING)
-        if self._stream_manager is None:
-            # Standalone use (no worker): the feed owns a manager of its own.
-            self._stream_manager = self._own_manager = StreamManager()
-            await self._stream_manager.start()
-        config = StreamConfig(
-            stream_id=STREAM_ID,
-            url=self.url,
-            symbols=list(self.symbols),
-            reconnect_delay=self.reconnect_delay,
-            max_reconnect_delay=self.max_reconnect_delay,
-            reconnect_attempts=self.reconnect_attempts,
-            heartbeat_interval=self.heartbeat_interval,
-        )
-
-        def configure(conn: StreamConnection) -> None:
-            conn.add_handler(self._on_frame)
-            conn.set_subscription_factory(self._subscriptions)
-            conn.add_status_listener(self._on_status)
-            self._connection = conn
-
-        added = await self._stream_manager.add_stream(
-            config,
-            provider=self.provider.value,
-            configure=configure,
-            data_timeout=self.data_timeout,
-        )
-        if not added or self._connection is None:
-            self.errors += 1
-            logger.error("coinbase: the stream manager refused %s", STREAM_ID)
-            return
-        if not await self._connection.connect():
-            logger.warning("coinbase: first connect failed, retrying")
-
-    async def stop(self) -> None:
-        """Disconnect; sequence memory is kept in case the feed is started again."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._connection is not None and self._stream_manager is not None:
-            await self._stream_manager.remove_stream(STREAM_ID)
-        self._connection = None
-        if self._own_manager is not None:
-            await self._own_manager.stop()
-            self._stream_manager = self._own_manager = None
-        await super().stop()
-
     def _subscriptions(self) -> list[dict[str, Any]]:
         self._reconnected = set(self.symbols)
         return [self.subscribe_message(self.symbols)] if self.symbols else []
@@ -264,24 +203,12 @@ class CoinbasePriceFeed(BasePriceFeed):
             self.confirmed.discard(symbol)
             self._send(self.subscribe_message([symbol], "unsubscribe"))
 
-    def _send(self, message: dict[str, Any]) -> None:
-        if self._connection is not None and self.connected:
-            task = asyncio.ensure_future(self._send_now(self._connection, message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _send_now(connection: Any, message: dict[str, Any]) -> None:
-        try:
-            await connection.send_message(message)
-        except StreamConnectionError:
-            # the next connect subscribes the feed's current symbols
-            logger.info("coinbase: closed before %s", message.get("type"))
-
     # frames -----------------------------------------------------------------------
     async def _on_frame(self, obj: Any) -> None:
         try:
             parsed = self.parse_ticker(obj)
+        except InexactNumber:
+            raise  # the inbox decodes this frame exactly and calls us again
         except DataError as exc:
             self.errors += 1
             logger.warning("coinbase: bad frame: %s", exc)
@@ -334,9 +261,6 @@ class CoinbasePriceFeed(BasePriceFeed):
         missing = sorted(set(self.symbols) - confirmed)
         if missing:
             logger.warning("coinbase: ticker not confirmed for %s", missing)
-
-    def _on_status(self, status: Any) -> None:
-        self._set_status(FeedStatus(getattr(status, "value", status)))
 
     def status_info(self) -> dict[str, Any]:
         info = super().status_info()

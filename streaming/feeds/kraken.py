@@ -23,28 +23,18 @@ reconnect) is dropped and counted in ``out_of_order``.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import re
-import sys
 from datetime import datetime
 from typing import Any
 
-from streaming.connection import StreamConnection
-from streaming.exceptions import ConnectionError as StreamConnectionError
 from streaming.exceptions import DataError
-from streaming.feeds.base import (
-    BasePriceFeed,
-    DataSource,
-    FeedStatus,
-    PriceFeedProvider,
-    PriceUpdate,
-)
+from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
 from streaming.feeds.parsing import decimal_field, iso_time, loads, require_mapping
+from streaming.feeds.single_socket import SingleSocketFeed
 from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
 from streaming.manager import StreamManager
-from streaming.stream_types import StreamConfig
 
 __all__ = ["KrakenPriceFeed", "KRAKEN_URL"]
 
@@ -83,8 +73,11 @@ def _entry(obj: Any) -> PriceUpdate | None:
     )
 
 
-class KrakenPriceFeed(BasePriceFeed):
+class KrakenPriceFeed(SingleSocketFeed):
     """Live prices from the Kraken Spot v2 ``ticker`` channel."""
+
+    # Amounts are JSON numbers: the connection keeps its exact default decoder.
+    stream_id = STREAM_ID
 
     def __init__(
         self,
@@ -100,25 +93,23 @@ class KrakenPriceFeed(BasePriceFeed):
     ) -> None:
         for symbol in symbols:
             to_exchange_symbol(PriceFeedProvider.KRAKEN, symbol)
-        super().__init__(PriceFeedProvider.KRAKEN, symbols)
-        self.url = url
-        self.reconnect_delay = reconnect_delay
-        self.max_reconnect_delay = max_reconnect_delay
-        # A price feed never gives up: None retries for ever (backoff capped).
-        self.reconnect_attempts = reconnect_attempts or sys.maxsize
-        self.heartbeat_interval = heartbeat_interval
-        #: Reopen the socket when nothing (not even a heartbeat) came this long.
-        self.data_timeout = data_timeout
+        super().__init__(
+            PriceFeedProvider.KRAKEN,
+            symbols,
+            url=url,
+            reconnect_delay=reconnect_delay,
+            max_reconnect_delay=max_reconnect_delay,
+            reconnect_attempts=reconnect_attempts,
+            heartbeat_interval=heartbeat_interval,
+            stream_manager=stream_manager,
+            data_timeout=data_timeout,
+        )
         #: Symbols whose ticker subscription Kraken acknowledged on this socket.
         self.confirmed: set[str] = set()
         #: ``system`` of the last status message ("online", "maintenance", ...).
         self.system_status: str | None = None
-        self._stream_manager = stream_manager
-        self._own_manager: StreamManager | None = None
-        self._connection: StreamConnection | None = None
         self._req_ids = itertools.count(1)
         self._last_time: dict[str, datetime] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # parsing (pure) ---------------------------------------------------------------
     @staticmethod
@@ -182,60 +173,8 @@ class KrakenPriceFeed(BasePriceFeed):
         self._last_time[update.symbol] = update.timestamp
         return True
 
-    # lifecycle --------------------------------------------------------------------
-    async def start(self) -> None:
-        """Connect; the subscription factory subscribes right after every connect."""
-        if self._connection is not None:
-            return
-        await super().start()
-        self._set_status(FeedStatus.CONNECTING)
-        if self._stream_manager is None:
-            # Standalone use (no worker): the feed owns a manager of its own.
-            self._stream_manager = self._own_manager = StreamManager()
-            await self._stream_manager.start()
-        config = StreamConfig(
-            stream_id=STREAM_ID,
-            url=self.url,
-            symbols=list(self.symbols),
-            reconnect_delay=self.reconnect_delay,
-            max_reconnect_delay=self.max_reconnect_delay,
-            reconnect_attempts=self.reconnect_attempts,
-            heartbeat_interval=self.heartbeat_interval,
-        )
-
-        def configure(conn: StreamConnection) -> None:
-            conn.add_handler(self._on_frame)
-            conn.set_subscription_factory(self._subscriptions)
-            conn.add_status_listener(self._on_status)
-            self._connection = conn
-
-        added = await self._stream_manager.add_stream(
-            config,
-            provider=self.provider.value,
-            configure=configure,
-            data_timeout=self.data_timeout,
-        )
-        if not added or self._connection is None:
-            self.errors += 1
-            logger.error("kraken: the stream manager refused %s", STREAM_ID)
-            return
-        if not await self._connection.connect():
-            logger.warning("kraken: first connect failed, retrying")
-
-    async def stop(self) -> None:
-        """Disconnect and release the stream (and the own manager, if any)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._connection is not None and self._stream_manager is not None:
-            await self._stream_manager.remove_stream(STREAM_ID)
-        self._connection = None
+    def _on_stopped(self) -> None:
         self.confirmed.clear()
-        if self._own_manager is not None:
-            await self._own_manager.stop()
-            self._stream_manager = self._own_manager = None
-        await super().stop()
 
     def _subscriptions(self) -> list[dict[str, Any]]:
         # A new socket has no subscriptions: acks will rebuild the set.
@@ -262,20 +201,6 @@ class KrakenPriceFeed(BasePriceFeed):
                 [symbol], next(self._req_ids), "unsubscribe"
             )
             self._send(message)
-
-    def _send(self, message: dict[str, Any]) -> None:
-        if self._connection is not None and self.connected:
-            task = asyncio.ensure_future(self._send_now(self._connection, message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _send_now(connection: StreamConnection, message: dict[str, Any]) -> None:
-        try:
-            await connection.send_message(message)
-        except StreamConnectionError:
-            # the next connect subscribes the feed's current symbols
-            logger.info("kraken: closed before %s", message.get("method"))
 
     # frames -----------------------------------------------------------------------
     async def _on_frame(self, obj: Any) -> None:
@@ -344,9 +269,6 @@ class KrakenPriceFeed(BasePriceFeed):
             symbol = from_exchange_symbol(PriceFeedProvider.KRAKEN, pair)
             if symbol in self.symbols:
                 self.mark_unsupported(symbol, error)
-
-    def _on_status(self, status: Any) -> None:
-        self._set_status(FeedStatus(getattr(status, "value", status)))
 
     def status_info(self) -> dict[str, Any]:
         info = super().status_info()

@@ -275,7 +275,7 @@ class PriceFeedManager(FeedStatusViews):
         for handler in self._handlers:
             try:
                 result = handler(update)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     await result
             except Exception:
                 logger.exception("price handler failed for %s", symbol)
@@ -376,7 +376,7 @@ class PriceFeedManager(FeedStatusViews):
         for handler in self._status_handlers:
             try:
                 result = handler(event)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     self._spawn(result)
             except Exception:
                 logger.exception("status handler failed")

@@ -1,0 +1,88 @@
+"""Binance combined-stream frames: the endpoint and the pure ``24hrTicker`` parser.
+
+A real frame::
+
+    {"stream":"btcusdt@ticker","data":{"e":"24hrTicker","E":1580254809477,
+     "s":"BTCUSDT","p":"420.97000000","P":"4.720","c":"9338.96000000",
+     "v":"72229.53692000", ...}}
+
+``c`` last price, ``v`` 24 h base volume, ``p``/``P`` 24 h change (abs/percent).
+Binance sends every amount as a string, so orjson (``loads_string_amounts``)
+reads its frames exactly; a frame with a float amount is decoded again exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from streaming.exceptions import DataError
+from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
+from streaming.feeds.parsing import decimal_field, epoch_ms, parse_fast
+from streaming.feeds.symbols import from_exchange_symbol
+
+__all__ = ["BINANCE_URL", "stream_url", "is_server_shutdown", "parse", "parse_message"]
+
+BINANCE_URL = "wss://stream.binance.com:9443/stream"
+_BINANCE = PriceFeedProvider.BINANCE
+_SOURCE = DataSource.BINANCE
+
+
+def stream_url(base: str) -> str:
+    """The combined-stream endpoint: ``/stream`` added to a base without a path."""
+    parts = urlsplit(base)
+    return urlunsplit(
+        parts._replace(path="/stream") if parts.path in ("", "/") else parts
+    )
+
+
+def is_server_shutdown(obj: Any) -> bool:
+    """True for a ``serverShutdown`` event (raw or combined): time to reconnect."""
+    data = obj.get("data", obj) if isinstance(obj, dict) else None
+    return isinstance(data, dict) and data.get("e") == "serverShutdown"
+
+
+def parse(raw: str | bytes) -> PriceUpdate | None:
+    """Parse one raw frame; None if it has no price, DataError if malformed."""
+    return parse_fast(raw, parse_message)
+
+
+def parse_message(obj: Any) -> PriceUpdate | None:
+    """Parse one decoded frame (amounts as str/Decimal) into a PriceUpdate.
+
+    Acks, other events (including ``serverShutdown``, see
+    :func:`is_server_shutdown`), all-market arrays and pairs not quoted in
+    USDT give None; ``{"code", "msg"}`` error frames raise DataError.
+    """
+    if type(obj) is not dict:
+        if isinstance(obj, list):
+            return None
+        raise DataError(f"frame is not a JSON object: {type(obj).__name__}")
+    if "code" in obj and "msg" in obj:
+        raise DataError(f"binance error {obj['code']}: {obj['msg']}")
+    if "id" in obj and ("result" in obj or "error" in obj):
+        return None
+    data = obj["data"] if "stream" in obj and "data" in obj else obj
+    if type(data) is not dict:
+        raise DataError(f"data is not a JSON object: {type(data).__name__}")
+    if data.get("e") != "24hrTicker":
+        return None
+    pair = data.get("s")
+    if type(pair) is not str:
+        raise DataError("ticker without a string 's' symbol")
+    symbol = from_exchange_symbol(_BINANCE, pair)
+    if symbol is None:
+        return None
+    volume = decimal_field(data, "v")
+    if volume < 0:
+        raise DataError(f"negative volume {volume}")
+    return PriceUpdate(
+        symbol,
+        decimal_field(data, "c", positive=True),
+        epoch_ms(data, "E"),
+        volume,
+        decimal_field(data, "p"),
+        decimal_field(data, "P"),
+        _SOURCE,
+        "USDT",
+    )
