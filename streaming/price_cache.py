@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -31,6 +32,10 @@ WRITE_WAIT_SECONDS = 0.5
 # hung database query held every price behind it (issue 19, item 2).
 _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="price-cache")
 _pending: Future[None] | None = None
+# Symbols this process saw in SYMBOLS_KEY or wrote there, and when it last looked.
+SYMBOLS_RECHECK = 5.0  # seconds: a flushed cache is listed again within this
+_listed: set[str] = set()
+_symbols_checked_at = float("-inf")
 
 
 def _key(symbol: str) -> str:
@@ -39,12 +44,30 @@ def _key(symbol: str) -> str:
 
 def store_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
     """Store the newest price dict per symbol (``{symbol: price_dict}``)."""
+    global _symbols_checked_at
     if not prices:
         return
     cache.set_many({_key(s): dict(p) for s, p in prices.items()}, TIMEOUT_SECONDS)
+    # The symbol list changes rarely: read it back only for a symbol this
+    # process has not listed yet, or now and then (it may have expired, or
+    # another worker may have listed more), not on every batch.
+    now = time.monotonic()
+    if _listed.issuperset(prices) and now - _symbols_checked_at < SYMBOLS_RECHECK:
+        return
     known = set(cache.get(SYMBOLS_KEY) or ())
-    if not known.issuperset(prices):
+    if not known.issuperset(prices) or now - _symbols_checked_at >= SYMBOLS_RECHECK:
         cache.set(SYMBOLS_KEY, sorted(known | set(prices)), TIMEOUT_SECONDS)
+    _listed.update(known, prices)
+    _symbols_checked_at = now
+
+
+def clear_prices() -> None:
+    """Forget every stored price and the symbol list (tests, an operator's reset)."""
+    global _symbols_checked_at
+    symbols = cache.get(SYMBOLS_KEY) or []
+    cache.delete_many([_key(s) for s in symbols] + [SYMBOLS_KEY])
+    _listed.clear()
+    _symbols_checked_at = float("-inf")
 
 
 def get_prices(symbols: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -88,11 +88,16 @@ async def connection_manager():
     yield manager
     await manager.stop()
     for layer in list(channel_layers.backends.values()):
-        if hasattr(layer, "close_pools"):
-            try:
-                await asyncio.wait_for(layer.close_pools(), 5)
-            except TimeoutError:
-                pass  # a pool bound to a dead connection; dropped below
+        if type(layer).__name__ == "RedisPubSubChannelLayer":
+            close = layer.flush  # the hub layer: its connections on this loop
+        elif hasattr(layer, "close_pools"):
+            close = layer.close_pools
+        else:
+            continue
+        try:
+            await asyncio.wait_for(close(), 5)
+        except (TimeoutError, OSError):
+            pass  # a pool bound to a dead connection; dropped below
     channel_layers.backends.clear()
     hub._manager = None
 

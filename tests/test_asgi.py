@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from portfolio_site.asgi import application
+from streaming.delivery.hub_channel import hub_layer
 from streaming.delivery.rooms import group_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,8 +19,8 @@ async def test_round_trip_through_channel_layer(connection_manager, ws_connect):
         assert (await communicator.receive_json_from(timeout=5))["data"]["event"] == (
             "subscribed"
         )
-        # A raw group_send on the layer, as another process would do it.
-        await get_channel_layer().group_send(
+        # A raw group_send on the hubs' layer, as another process would do it.
+        await hub_layer().group_send(
             group_name("system"),
             {
                 "type": "room.frame",

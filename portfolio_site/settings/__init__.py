@@ -188,7 +188,17 @@ if REDIS_URL:
                 "expiry": 30,
                 "group_expiry": 86400,
             },
-        }
+        },
+        # The hubs' broadcast frames (one channel per server process): Redis
+        # pub/sub, one PUBLISH per frame pushed to every process
+        # (streaming/delivery/hub_channel.py says why that is enough).
+        "hub": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 5}],
+                "prefix": CHANNEL_LAYER_PREFIX,
+            },
+        },
     }
     CACHES = {
         "default": {
@@ -202,7 +212,11 @@ else:
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
             "CONFIG": {"capacity": 1000, "expiry": 30, "group_expiry": 86400},
-        }
+        },
+        "hub": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000, "expiry": 30, "group_expiry": 86400},
+        },
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

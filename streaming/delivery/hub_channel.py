@@ -6,6 +6,13 @@ so a broadcast crosses the layer once per process. Receiving is kept apart
 from writing so the channel is always drained (a broadcast to 1,000 sockets
 takes tens of ms); a backlog of price frames is merged (:mod:`.merge`) before
 it is handed to the hub's ``deliver``.
+
+The hub's channel lives on the ``hub`` channel layer when the project defines
+one (with Redis: channels-redis' pub/sub layer, where a broadcast is ONE
+``PUBLISH`` pushed to every subscribed process, instead of the core layer's
+sorted-set writes and each process's polling). Without it, the default layer.
+Frames are live state, so pub/sub's at-most-once delivery costs nothing: a
+process that missed one while Redis restarted gets the next price anyway.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["HubChannel", "publish_frame", "publish_user_close"]
 
+HUB_LAYER = "hub"  # channel layer alias for hub traffic, when configured
 FRAME_EVENT = "room.frame"
 USER_CLOSE_EVENT = "user.close"
 RECEIVE_RETRY_AFTER = 1.0  # seconds; e.g. while Redis restarts
@@ -32,6 +40,11 @@ GROUP_CHANGE_TIMEOUT = 3.0  # seconds a group add/discard may take
 
 Deliver = Callable[[str | None, str, str | None], Awaitable[int]]
 CloseUser = Callable[[int, int], Awaitable[int]]
+
+
+def hub_layer() -> Any:
+    """The channel layer the hubs' channels live on (``hub``, else the default)."""
+    return get_channel_layer(HUB_LAYER) or get_channel_layer()
 
 
 async def publish_frame(
@@ -44,12 +57,12 @@ async def publish_frame(
     message: dict[str, Any] = {"type": FRAME_EVENT, "room": room, "text": text}
     if key is not None:
         message["key"] = key
-    await get_channel_layer().group_send(group, message)
+    await hub_layer().group_send(group, message)
 
 
 async def publish_user_close(user_id: int, code: int) -> None:
     """Ask every hub (every server process) to close this user's sockets."""
-    await get_channel_layer().group_send(
+    await hub_layer().group_send(
         ALL_GROUP, {"type": USER_CLOSE_EVENT, "user_id": user_id, "code": code}
     )
 
@@ -73,7 +86,7 @@ class HubChannel:
 
     async def open(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[None]]:
         """Create the channel and join its groups; returns the tasks that serve it."""
-        self._layer = get_channel_layer()
+        self._layer = hub_layer()
         self.name = await self._layer.new_channel()
         await self.rejoin()  # Redis down: the receive loop and refresh retry
         return [

@@ -12,10 +12,7 @@ from streaming import price_cache
 
 
 def _clear_prices() -> None:
-    symbols = cache.get(price_cache.SYMBOLS_KEY) or []
-    cache.delete_many(
-        [price_cache._key(s) for s in symbols] + [price_cache.SYMBOLS_KEY]
-    )
+    price_cache.clear_prices()
     cache.delete("streams-status")
 
 

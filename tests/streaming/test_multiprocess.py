@@ -90,18 +90,20 @@ async def _scenario(ports: list[int], token: str, prefix: str) -> None:
 
 async def _broadcast_reaches_both_servers(sockets, prefix: str) -> None:
     """A price batch published once (as run_feeds does) reaches every process."""
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
     from django.conf import settings
 
     from streaming.delivery.server import price_frames
 
-    layer = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
+    # The hubs' layer (settings' "hub": Redis pub/sub), as run_feeds uses it.
+    assert settings.CHANNEL_LAYERS["hub"]["BACKEND"].endswith("RedisPubSubChannelLayer")
+    layer = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
     batch = [{"symbol": "BTC", "price": "1.5", "source": "binance"}]
     for room, text in price_frames(batch):
         await layer.group_send(
             f"room.{room}", {"type": "room.frame", "room": room, "text": text}
         )
-    await layer.close_pools()
+    await layer.flush()
     for index in (0, 1, 3):  # the clients in "prices", on both servers
         async with asyncio.timeout(5):
             frame = json.loads(await sockets[index].recv())

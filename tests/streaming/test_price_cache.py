@@ -1,0 +1,48 @@
+"""The price cache: newest price per symbol, and a symbol list not re-read per batch."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from streaming import price_cache
+
+
+@pytest.fixture(autouse=True)
+def clean():
+    price_cache.clear_prices()
+    yield
+    price_cache.clear_prices()
+
+
+def _price(symbol: str, price: str) -> dict:
+    return {"symbol": symbol, "price": price, "source": "binance"}
+
+
+def test_newest_price_per_symbol_is_read_back():
+    price_cache.store_prices({"BTC": _price("BTC", "1.5")})
+    price_cache.store_prices({"BTC": _price("BTC", "2.5"), "ETH": _price("ETH", "3")})
+    prices = price_cache.get_all_prices()
+    assert {s: p["price"] for s, p in prices.items()} == {"BTC": "2.5", "ETH": "3"}
+
+
+def test_the_symbol_list_is_not_read_on_every_batch(monkeypatch):
+    price_cache.store_prices({"BTC": _price("BTC", "1")})
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(
+        cache, "get", lambda key, *a, **k: reads.append(key) or real_get(key, *a, **k)
+    )
+    for i in range(20):
+        price_cache.store_prices({"BTC": _price("BTC", str(i))})
+    assert price_cache.SYMBOLS_KEY not in reads
+    price_cache.store_prices({"SOL": _price("SOL", "9")})  # a new symbol: listed
+    assert set(price_cache.get_all_prices()) == {"BTC", "SOL"}
+
+
+def test_a_flushed_cache_gets_its_symbol_list_back(monkeypatch):
+    price_cache.store_prices({"BTC": _price("BTC", "1")})
+    cache.delete(price_cache.SYMBOLS_KEY)  # e.g. Redis restarted under the worker
+    monkeypatch.setattr(price_cache, "SYMBOLS_RECHECK", 0.0)
+    price_cache.store_prices({"BTC": _price("BTC", "2")})
+    assert price_cache.get_all_prices()["BTC"]["price"] == "2"
