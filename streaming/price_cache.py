@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Awaitable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache, RedisSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,8 @@ _pending: Future[None] | None = None
 SYMBOLS_RECHECK = 5.0  # seconds: a flushed cache is listed again within this
 _listed: set[str] = set()
 _symbols_checked_at = float("-inf")
+_SERIALIZER = RedisSerializer()  # what Django's RedisCache stores: pickles
+_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _key(symbol: str) -> str:
@@ -44,21 +51,33 @@ def _key(symbol: str) -> str:
 
 def store_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
     """Store the newest price dict per symbol (``{symbol: price_dict}``)."""
-    global _symbols_checked_at
     if not prices:
         return
     cache.set_many({_key(s): dict(p) for s, p in prices.items()}, TIMEOUT_SECONDS)
+    if _symbols_due(prices):
+        listed = _listing(set(cache.get(SYMBOLS_KEY) or ()), prices)
+        if listed is not None:
+            cache.set(SYMBOLS_KEY, listed, TIMEOUT_SECONDS)
+
+
+def _symbols_due(prices: Mapping[str, Any]) -> bool:
     # The symbol list changes rarely: read it back only for a symbol this
-    # process has not listed yet, or now and then (it may have expired, or
-    # another worker may have listed more), not on every batch.
+    # process has not listed yet, or now and then (it may have expired with a
+    # flushed cache, or another worker may have listed more), not per batch.
+    fresh = time.monotonic() - _symbols_checked_at < SYMBOLS_RECHECK
+    return not (fresh and _listed.issuperset(prices))
+
+
+def _listing(known: set[str], prices: Mapping[str, Any]) -> list[str] | None:
+    """The symbol list to write after reading ``known`` (None: nothing to write)."""
+    global _symbols_checked_at
     now = time.monotonic()
-    if _listed.issuperset(prices) and now - _symbols_checked_at < SYMBOLS_RECHECK:
-        return
-    known = set(cache.get(SYMBOLS_KEY) or ())
-    if not known.issuperset(prices) or now - _symbols_checked_at >= SYMBOLS_RECHECK:
-        cache.set(SYMBOLS_KEY, sorted(known | set(prices)), TIMEOUT_SECONDS)
+    stale = now - _symbols_checked_at >= SYMBOLS_RECHECK
     _listed.update(known, prices)
     _symbols_checked_at = now
+    if known.issuperset(prices) and not stale:
+        return None
+    return sorted(known | set(prices))  # rewritten when stale: refreshes its expiry
 
 
 def clear_prices() -> None:
@@ -85,19 +104,69 @@ def get_all_prices() -> dict[str, dict[str, Any]]:
 
 
 async def astore_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
-    """Store from async code on the price path's own thread, waiting at most a little.
+    """Store from async code, waiting at most a little; never on asgiref's thread.
 
-    A write still running (the cache itself hung) is not queued behind: this
-    batch is skipped, and the next one carries the newest prices anyway.
+    Local memory (embedded) is written inline: a dict in this process cannot
+    hang. Redis is written with an asyncio client on this loop, the same keys
+    and serializer as Django's RedisCache, so readers use the cache API as
+    ever. Any other backend goes to the price path's own thread. A write still
+    running is not queued behind: this batch is skipped, and the next one
+    carries the newest prices anyway.
     """
     global _pending
     if not prices:
+        return
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, LocMemCache):
+        store_prices(prices)
+        return
+    if isinstance(backend, RedisCache):
+        await _bounded(_astore_redis(backend, prices))
         return
     if _pending is not None and not _pending.done():
         logger.warning("price cache write still running; skipping this batch")
         return
     _pending = _writer.submit(store_prices, dict(prices))
+    await _bounded(asyncio.wrap_future(_pending))
+
+
+async def _bounded(write: Awaitable[None]) -> None:
     try:
-        await asyncio.wait_for(asyncio.wrap_future(_pending), WRITE_WAIT_SECONDS)
+        await asyncio.wait_for(write, WRITE_WAIT_SECONDS)
     except TimeoutError:
         logger.warning("price cache write slow (> %.1f s)", WRITE_WAIT_SECONDS)
+
+
+async def _astore_redis(
+    backend: RedisCache, prices: Mapping[str, Mapping[str, Any]]
+) -> None:
+    client = _redis_client()
+    key = backend.make_and_validate_key
+    async with client.pipeline(transaction=False) as pipe:
+        data = {key(_key(s)): _SERIALIZER.dumps(dict(p)) for s, p in prices.items()}
+        pipe.mset(data)
+        for name in data:
+            pipe.expire(name, TIMEOUT_SECONDS)
+        await pipe.execute()
+    if _symbols_due(prices):
+        raw = await client.get(key(SYMBOLS_KEY))
+        listed = _listing(set(_SERIALIZER.loads(raw)) if raw else set(), prices)
+        if listed is not None:
+            await client.set(
+                key(SYMBOLS_KEY), _SERIALIZER.dumps(listed), ex=TIMEOUT_SECONDS
+            )
+
+
+def _redis_client() -> Any:
+    """An asyncio client of the cache's (first, written) server, per event loop."""
+    import redis.asyncio as aioredis
+
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        # Django's RedisCache writes to its first server; so do we.
+        location = settings.CACHES[DEFAULT_CACHE_ALIAS]["LOCATION"]
+        if isinstance(location, str):
+            location = re.split("[;,]", location)
+        client = _clients[loop] = aioredis.from_url(location[0])
+    return client

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from django.core.cache import cache
 
@@ -46,3 +48,18 @@ def test_a_flushed_cache_gets_its_symbol_list_back(monkeypatch):
     monkeypatch.setattr(price_cache, "SYMBOLS_RECHECK", 0.0)
     price_cache.store_prices({"BTC": _price("BTC", "2")})
     assert price_cache.get_all_prices()["BTC"]["price"] == "2"
+
+
+def test_the_price_path_write_is_read_by_the_cache_api():
+    """astore_prices (inline for local memory, asyncio client for Redis)."""
+
+    async def write() -> None:
+        await price_cache.astore_prices({"BTC": _price("BTC", "7")})
+        await price_cache.astore_prices(
+            {"BTC": _price("BTC", "8"), "ETH": _price("ETH", "2")}
+        )
+
+    asyncio.run(write())
+    prices = price_cache.get_all_prices()
+    assert {s: p["price"] for s, p in prices.items()} == {"BTC": "8", "ETH": "2"}
+    assert prices["BTC"] == _price("BTC", "8")  # the same dict, exactly
