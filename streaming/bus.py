@@ -90,7 +90,12 @@ class StreamEventBus:
     def __init__(self, max_queue_size: int = 10000, max_history_size: int = 1000):
         self.max_queue_size = max_queue_size
         self.max_history_size = max_history_size
-        self._queue: asyncio.Queue[StreamEvent] = asyncio.Queue(maxsize=max_queue_size)
+        # A deque and two events rather than asyncio.Queue: one consumer needs
+        # none of its bookkeeping, and this runs once per price tick.
+        self._queue: deque[StreamEvent] = deque()
+        self._ready = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._subscriptions: dict[str, _Subscription] = {}
         self._ordered: tuple[_Subscription, ...] = ()
         self._by_type: dict[EventType, tuple[_Subscription, ...]] = {}
@@ -164,12 +169,15 @@ class StreamEventBus:
 
     def publish_nowait(self, event: StreamEvent) -> bool:
         """Publish from synchronous code (status listeners); same as publish."""
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
+        queue = self._queue
+        if len(queue) >= self.max_queue_size:
             self.events_dropped += 1
             logger.warning("event bus full, dropped %s", event.event_type.value)
             return False
+        queue.append(event)
+        self._idle.clear()
+        if not self._ready.is_set():
+            self._ready.set()
         self.events_published += 1
         self._history.append(event)
         return True
@@ -203,20 +211,25 @@ class StreamEventBus:
     async def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event was delivered; False on timeout."""
         try:
-            await asyncio.wait_for(self._queue.join(), timeout)
+            await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
             return False
         return True
 
     async def _dispatch(self) -> None:
         """The single consumer of the queue, so delivery order is publication order."""
+        queue, ready, idle = self._queue, self._ready, self._idle
         while True:
-            event = await self._queue.get()
+            if not queue:
+                idle.set()  # nothing queued and nothing being delivered
+                ready.clear()
+                await ready.wait()
+                continue
+            event = queue.popleft()
             try:
                 await self._deliver(event)
             finally:
                 self.events_processed += 1
-                self._queue.task_done()
 
     async def _deliver(self, event: StreamEvent) -> None:
         for sub in self._by_type.get(event.event_type, ()):
@@ -260,7 +273,7 @@ class StreamEventBus:
             "events_processed": self.events_processed,
             "events_dropped": self.events_dropped,
             "handler_errors": self.handler_errors,
-            "queue_size": self._queue.qsize(),
+            "queue_size": len(self._queue),
             "max_queue_size": self.max_queue_size,
             "subscribers": len(self._subscriptions),
             "history_size": len(self._history),

@@ -89,6 +89,8 @@ class BasePriceFeed:
         for symbol in symbols:
             if validate_symbol(symbol) not in self.symbols:
                 self.symbols.append(symbol)
+        # The same symbols as a set: every frame asks, and lists are O(n).
+        self._tracked: set[str] = set(self.symbols)
         self.messages = 0
         self.errors = 0
         self.out_of_order = 0
@@ -133,14 +135,20 @@ class BasePriceFeed:
         """Track one more canonical symbol."""
         if validate_symbol(symbol) not in self.symbols:
             self.symbols.append(symbol)
+            self._tracked.add(symbol)
 
     def remove_symbol(self, symbol: str) -> None:
         """Stop tracking a symbol and forget its state."""
         if symbol in self.symbols:
             self.symbols.remove(symbol)
+            self._tracked.discard(symbol)
         self.last_update.pop(symbol, None)
         self.last_price.pop(symbol, None)
         self.last_seen.pop(symbol, None)
+
+    def tracks(self, symbol: str) -> bool:
+        """Whether ``symbol`` is one of this feed's symbols (O(1), per frame)."""
+        return symbol in self._tracked
 
     def add_status_listener(self, listener: FeedStatusListener) -> None:
         """Call ``listener(feed, status)`` on each status change (for the manager)."""

@@ -279,7 +279,7 @@ class BinancePriceFeed(BasePriceFeed):
             self.errors += 1
             logger.warning("%s: bad frame: %s", shard.stream_id, exc)
             return
-        if update is not None and update.symbol in self.symbols:
+        if update is not None and self.tracks(update.symbol):
             await self.dispatch(update)
 
     def _on_reply(self, shard: _Shard, obj: dict[str, Any]) -> None:

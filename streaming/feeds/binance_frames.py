@@ -19,13 +19,13 @@ from urllib.parse import urlsplit, urlunsplit
 from streaming.exceptions import DataError
 from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
 from streaming.feeds.parsing import decimal_field, epoch_ms, parse_fast
-from streaming.feeds.symbols import from_exchange_symbol
+from streaming.feeds.symbols import symbol_reader
 
 __all__ = ["BINANCE_URL", "stream_url", "is_server_shutdown", "parse", "parse_message"]
 
 BINANCE_URL = "wss://stream.binance.com:9443/stream"
-_BINANCE = PriceFeedProvider.BINANCE
 _SOURCE = DataSource.BINANCE
+_symbol_of = symbol_reader(PriceFeedProvider.BINANCE)
 
 
 def stream_url(base: str) -> str:
@@ -70,7 +70,7 @@ def parse_message(obj: Any) -> PriceUpdate | None:
     pair = data.get("s")
     if type(pair) is not str:
         raise DataError("ticker without a string 's' symbol")
-    symbol = from_exchange_symbol(_BINANCE, pair)
+    symbol = _symbol_of(pair)
     if symbol is None:
         return None
     volume = decimal_field(data, "v")

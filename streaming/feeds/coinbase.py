@@ -33,7 +33,11 @@ from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
 from streaming.feeds.parsing import decimal_field, iso_time, parse_fast, require_mapping
 from streaming.feeds.parsing import loads_string_amounts as loads
 from streaming.feeds.single_socket import SingleSocketFeed
-from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
+from streaming.feeds.symbols import (
+    from_exchange_symbol,
+    symbol_reader,
+    to_exchange_symbol,
+)
 from streaming.manager import StreamManager
 from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
 
@@ -46,6 +50,7 @@ CHANNELS = ["ticker", "heartbeat"]
 STREAM_ID = "coinbase-0"
 PERCENT_QUANTUM = Decimal("0.0001")
 _PRODUCT_IN_REASON = re.compile(r"[A-Z0-9]+-[A-Z0-9]+")
+_symbol_of = symbol_reader(PriceFeedProvider.COINBASE)
 _NO_PRICE = frozenset({"heartbeat", "subscriptions", "last_match", "match"})
 
 
@@ -127,7 +132,7 @@ class CoinbasePriceFeed(SingleSocketFeed):
         product = obj.get("product_id")
         if not isinstance(product, str):
             raise DataError("ticker without a string 'product_id'")
-        symbol = from_exchange_symbol(PriceFeedProvider.COINBASE, product)
+        symbol = _symbol_of(product)
         if symbol is None:
             return None
         sequence = _sequence(obj)
@@ -146,14 +151,16 @@ class CoinbasePriceFeed(SingleSocketFeed):
                     raise DataError(
                         f"24h change of {price} from {open_24h} is out of range"
                     ) from None
+        # positional: the fields' order (symbol, price, timestamp, volume,
+        # change, change %, source), a little cheaper per frame
         update = PriceUpdate(
-            symbol=symbol,
-            price=price,
-            timestamp=iso_time(obj, "time"),
-            volume_24h=volume,
-            change_24h=change,
-            change_percent_24h=percent,
-            source=DataSource.COINBASE,
+            symbol,
+            price,
+            iso_time(obj, "time"),
+            volume,
+            change,
+            percent,
+            DataSource.COINBASE,
         )
         return update, sequence
 
@@ -219,7 +226,7 @@ class CoinbasePriceFeed(SingleSocketFeed):
             self._on_control(obj)
             return
         update, sequence = parsed
-        if update.symbol not in self.symbols:
+        if not self.tracks(update.symbol):
             return
         if self.accept_sequence(update.symbol, sequence, update.timestamp):
             await self.dispatch(update)

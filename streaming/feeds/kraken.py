@@ -214,7 +214,7 @@ class KrakenPriceFeed(SingleSocketFeed):
             self._on_control(obj)
             return
         for update in updates:
-            if update.symbol in self.symbols and self.accept_time(update):
+            if self.tracks(update.symbol) and self.accept_time(update):
                 await self.dispatch(update)
 
     def _on_control(self, obj: dict[str, Any]) -> None:

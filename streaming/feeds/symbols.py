@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from streaming.exceptions import ConfigurationError
 from streaming.feeds.providers import PriceFeedProvider
@@ -24,6 +25,7 @@ __all__ = [
     "validate_symbol",
     "to_exchange_symbol",
     "from_exchange_symbol",
+    "symbol_reader",
     "binance_stream_name",
     "is_supported",
     "UNSUPPORTED",
@@ -97,6 +99,26 @@ def from_exchange_symbol(
     if not isinstance(exchange_symbol, str):
         return None
     return _from_exchange_symbol(provider, exchange_symbol)
+
+
+def symbol_reader(provider: PriceFeedProvider) -> Callable[[str], str | None]:
+    """:func:`from_exchange_symbol` for one provider, cached by the pair alone.
+
+    For the per-frame path: the shared cache below hashes the provider enum
+    (in Python) on every call; this one looks up the pair string only.
+    """
+    known: dict[str, str | None] = {}
+
+    def read(pair: str) -> str | None:
+        try:
+            return known[pair]
+        except KeyError:
+            if len(known) >= 4096:  # bounded: pairs come from the exchange
+                known.clear()
+            symbol = known[pair] = from_exchange_symbol(provider, pair)
+            return symbol
+
+    return read
 
 
 @functools.lru_cache(maxsize=1024)
