@@ -66,7 +66,7 @@ class PriceUpdate:
             "volume_24h": _decimal_str(self.volume_24h),
             "change_24h": _decimal_str(self.change_24h),
             "change_percent_24h": _decimal_str(self.change_percent_24h),
-            "source": self.source.value,
+            "source": self.source._value_,  # .value is a Python-level property
             "quote": self.quote,
         }
 

@@ -269,9 +269,8 @@ class PriceFeedManager(FeedStatusViews):
                 self._spawn(self.simulation.retire())
         bus = self.event_bus
         if bus is not None:
-            await bus.publish_price_update(
-                symbol, update.to_dict(), source=update.source.value
-            )
+            data = update.to_dict()
+            await bus.publish_price_update(symbol, data, source=data["source"])
         for handler in self._handlers:
             try:
                 result = handler(update)

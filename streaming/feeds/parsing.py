@@ -110,7 +110,8 @@ def decimal_field(
         number = Decimal(value)
     if not number.is_finite():
         raise DataError(f"field {key!r} is not finite")
-    if number and not -_MAX_ADJUSTED <= number.adjusted() <= _MAX_ADJUSTED:
+    # Zero too: "0E-1000000" is zero, but printed as a million zeros.
+    if not -_MAX_ADJUSTED <= number.adjusted() <= _MAX_ADJUSTED:
         raise DataError(f"field {key!r} is out of range")
     if positive and number <= 0:
         raise DataError(f"field {key!r} must be positive, got {number}")

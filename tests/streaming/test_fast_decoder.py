@@ -93,3 +93,15 @@ def test_the_live_path_redecodes_a_float_priced_frame_exactly():
 
 def test_the_default_decoder_is_exact():
     assert exact_loads(b'{"p": 0.3}') == {"p": Decimal("0.3")}
+
+
+@pytest.mark.parametrize("text", ["0E-1000000", "0E+99", "1E-40"])
+def test_a_zero_or_tiny_amount_with_a_huge_exponent_is_refused(text):
+    # "0E-1000000" is zero, but printed as fixed-point it is a million zeros
+    with pytest.raises(DataError, match="out of range"):
+        decimal_field({"v": text}, "v")
+
+
+def test_ordinary_zeros_are_amounts():
+    assert decimal_field({"v": "0.00000000"}, "v") == 0
+    assert decimal_field({"v": "0"}, "v") == 0
