@@ -22,11 +22,9 @@ stepped comparison only.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import shlex
-import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -42,27 +40,15 @@ PROFILED = ("embedded", "channels")  # py-spy in their 1 Hz warm-up step
 
 
 def run_ingest(runs: int, frames: int = 100_000) -> dict:
-    """Ingest frames/s: the median of ``runs`` runs (frames/s varies with the load).
+    """Ingest frames per CPU second: the median of ``runs`` runs (ingest.main's repeat).
 
-    Uses ingest.main's own repeat option if it has one; otherwise calls main()
-    ``runs`` times, profiling only the last. The returned dict is the median run's,
-    plus ``runs_frames_per_s``, ``median_frames_per_s`` and ``best_frames_per_s``.
+    The returned dict is the median run's, plus ``runs_frames_per_s``,
+    ``median_frames_per_s`` and ``best_frames_per_s``.
     """
-    runs = max(1, runs)
-    if "repeat" in inspect.signature(ingest.main).parameters:
-        out = ingest.main(frames, repeat=runs)
-        out.setdefault("runs_frames_per_s", [out["frames_per_s"]])
-    else:
-        results = [ingest.main(frames, do_profile=False) for _ in range(runs - 1)]
-        results.append(ingest.main(frames))
-        profile = results[-1].pop("profile", "")
-        ordered = sorted(results, key=lambda r: r["frames_per_s"])
-        out = dict(ordered[len(ordered) // 2])
-        out["profile"] = profile
-        out["runs_frames_per_s"] = [r["frames_per_s"] for r in results]
-    fps = out["runs_frames_per_s"]
-    out.setdefault("median_frames_per_s", round(statistics.median(fps)))
-    out.setdefault("best_frames_per_s", max(fps))
+    out = ingest.main(frames, repeat=max(1, runs))
+    out["runs_frames_per_s"] = out.pop("runs")
+    out["median_frames_per_s"] = out["frames_per_s"]
+    out["best_frames_per_s"] = out.pop("best")
     return out
 
 
@@ -109,7 +95,7 @@ def main() -> None:
         "--procs", type=int, default=1, help="load-generator processes per scenario"
     )
     ap.add_argument("--publish-interval", type=float, default=0.05)
-    ap.add_argument("--ingest-runs", type=int, default=3, help="median of this many")
+    ap.add_argument("--ingest-runs", type=int, default=5, help="median of this many")
     ap.add_argument("--soak-minutes", type=float, default=2.0)
     ap.add_argument("--soak-rate", type=float, default=10.0)
     ap.add_argument("--api-seconds", type=float, default=10.0)
