@@ -14,7 +14,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-__all__ = ["default", "dumps", "to_plain", "JSONEncoder", "decimal_str"]
+__all__ = [
+    "default",
+    "dumps",
+    "to_plain",
+    "JSONEncoder",
+    "decimal_str",
+    "nesting_exceeds",
+]
 
 
 def decimal_str(value: Decimal | None) -> str | None:
@@ -64,3 +71,31 @@ class JSONEncoder(json.JSONEncoder):
 
     def default(self, o: Any) -> Any:  # noqa: D102 - json.JSONEncoder hook
         return default(o)
+
+
+def nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON ``text`` nests arrays/objects past ``limit`` (strings skipped).
+
+    Checked before ``json.loads``: 100,000 ``[`` would recurse past Python's
+    limit (a RecursionError) on the way to saying what is wrong.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False

@@ -19,6 +19,8 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser as DRFJSONParser
 
+from streaming.encoding import nesting_exceeds
+
 __all__ = ["JSONParser", "MAX_DEPTH"]
 
 MAX_DEPTH = 16  # nesting of arrays/objects a request body may use
@@ -47,29 +49,6 @@ def _check(value: Any, depth: int = 0) -> None:
             _check(item, depth + 1)
 
 
-def _too_deep(text: str) -> bool:
-    # Before json.loads: 100,000 "[" would recurse past Python's limit.
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
-
-
 class JSONParser(DRFJSONParser):
     """DRF's JSON parser with exact decimals and the checks above."""
 
@@ -80,7 +59,7 @@ class JSONParser(DRFJSONParser):
             text = codecs.getreader(encoding)(stream).read()
         except UnicodeDecodeError:
             raise ParseError("The body is not valid UTF-8 text.") from None
-        if _too_deep(text):
+        if nesting_exceeds(text, MAX_DEPTH):
             raise ParseError(f"The body is nested more than {MAX_DEPTH} levels deep.")
         try:
             data = json.loads(

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
+from streaming.encoding import nesting_exceeds
+
 from .rooms import RoomError, resolve_room
 
 logger = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ def decode_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, A
             f"{settings.WS_MAX_FRAME_BYTES}.",
             "too_large",
         )
-    if _too_deep(text_data):
+    if nesting_exceeds(text_data, MAX_DEPTH):  # before json.loads can recurse
         raise ClientError(
             f"Frame is nested more than {MAX_DEPTH} levels deep.", "too_deep"
         )
@@ -106,31 +108,6 @@ def decode_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, A
     if not isinstance(payload, dict):
         raise ClientError('Frame must be a JSON object like {"action": "ping"}.')
     return payload
-
-
-def _too_deep(text: str) -> bool:
-    """Whether brackets nest past MAX_DEPTH (strings skipped), before parsing:
-    a 2 KB frame of ``[[[[...`` made json.loads raise RecursionError."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return False
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
 
 
 def rooms_from(payload: dict[str, Any], user_id: int | None) -> list[str]:

@@ -6,9 +6,11 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from portfolio.api.renderers import JSONRenderer
 from streaming.delivery.messages import MessageType, WebSocketMessage
-from streaming.encoding import dumps, to_plain
+from streaming.encoding import dumps, nesting_exceeds, to_plain
 from streaming.events import EventType, StreamEvent
 from streaming.feeds.providers import DataSource
 
@@ -46,3 +48,17 @@ def test_every_path_renders_the_same():
 def test_no_float_ever():
     text = dumps({"p": Decimal("0.1") + Decimal("0.2")})
     assert text == '{"p":"0.3"}'
+
+
+@pytest.mark.parametrize(
+    "text, limit, deep",
+    [
+        ("[" * 9 + "]" * 9, 8, True),
+        ("[" * 8 + "]" * 8, 8, False),
+        ('{"a": "[[[[[[[[[[[["}', 2, False),  # brackets inside a string do not count
+        ('{"a": "\\"[[[["}', 2, False),  # nor after an escaped quote
+        ("[" * 100_000, 16, True),
+    ],
+)
+def test_nesting_is_judged_before_parsing(text, limit, deep):
+    assert nesting_exceeds(text, limit) is deep

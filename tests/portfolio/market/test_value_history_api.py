@@ -20,6 +20,15 @@ TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 DAY0 = TODAY - timedelta(days=364)
 
 
+@pytest.fixture(autouse=True)
+def today():
+    """The day is fixed when each test starts, not at import: a suite that
+    crosses midnight UTC was off by one day here."""
+    global TODAY, DAY0
+    TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    DAY0 = TODAY - timedelta(days=364)
+
+
 def price(symbol: str, interval: str, t: datetime) -> D | None:
     """BTC closes at 20000 + days since DAY0, ETH at 1000 + half of that."""
     days = D((t - DAY0) // timedelta(hours=1)) / 24
