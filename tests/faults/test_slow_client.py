@@ -93,7 +93,7 @@ def test_other_transports_are_not_checked():
 @pytest.mark.django_db(transaction=True)
 async def test_slow_reader_is_cut_off_and_others_keep_prices():
     """Real daphne: a reader that stopped, a normal reader and a flood of frames."""
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
     from django.conf import settings
 
     from streaming.delivery.rooms import group_name
@@ -114,7 +114,8 @@ async def test_slow_reader_is_cut_off_and_others_keep_prices():
             "PRICE_PUBLISH_INTERVAL": "0.1",
         },
     )
-    layer = RedisChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix, capacity=1000)
+    # The hubs' layer (settings' "hub"), as run_feeds publishes to the servers.
+    layer = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL], prefix=prefix)
     try:
         await asyncio.to_thread(wait_for_line, proc, "Feed worker started", 30)
         # The slow one: tiny receive buffer, and websockets stops reading once
@@ -164,7 +165,7 @@ async def test_slow_reader_is_cut_off_and_others_keep_prices():
         assert fast.state.name == "OPEN"
         await fast.close()
     finally:
-        await layer.close_pools()
+        await layer.flush()
         out = finish(proc, signal.SIGINT)
     assert proc.poll() == 0, out
 
