@@ -39,7 +39,8 @@ class FrameWriter:
         """One serialised frame to every client; returns how many it was written to."""
         frame: bytes | None = None
         write_frame = asgi_transport.write_frame
-        sent = 0
+        bound = settings.WS_MAX_CLIENT_BACKLOG_BYTES  # a lazy object: read once
+        sent = direct_sent = 0
         for client in clients:
             if client.dropped:
                 continue
@@ -48,12 +49,16 @@ class FrameWriter:
                 if frame is None:  # framed once, for the first direct socket
                     frame = asgi_transport.text_frame(text)
                 if write_frame(direct, frame):
-                    self._written(client)
-                    sent += 1
+                    # _written, inline: this loop runs per socket per frame
+                    client.frames_sent += 1
+                    direct_sent += 1
+                    if not client.frames_sent % BACKLOG_CHECK_EVERY:
+                        self.check_backlog(client, bound)
                     continue
             if await self.send_text(client, text):
                 sent += 1
-        return sent
+        self.frames_delivered += direct_sent
+        return sent + direct_sent
 
     async def send_text(self, client: Any, text: str) -> bool:
         """One frame through the ASGI ``send`` (past the session wrapper)."""
@@ -77,12 +82,15 @@ class FrameWriter:
         ):
             self.check_backlog(client)
 
-    def check_backlog(self, client: Any) -> bool:
+    def check_backlog(self, client: Any, bound: int | None = None) -> bool:
         """Abort a socket whose reader fell too far behind; True if it was cut."""
         transport = client.transport
+        if transport is None:
+            return False
         backlog = asgi_transport.unsent_bytes(transport)
         backlog += asgi_transport.kernel_unsent(transport)
-        bound = settings.WS_MAX_CLIENT_BACKLOG_BYTES
+        if bound is None:
+            bound = settings.WS_MAX_CLIENT_BACKLOG_BYTES
         if backlog <= bound:
             return False
         client.dropped = True
