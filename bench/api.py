@@ -43,7 +43,7 @@ EXTRA = [
     "CRV",
     "SUSHI",
     "YFI",
-    "BAL",
+    "INJ",  # BAL and KNC are no longer listed on Binance (the API refuses them)
     "ZRX",
     "ENJ",
     "MANA",
@@ -53,7 +53,7 @@ EXTRA = [
     "GRT",
     "LRC",
     "BAT",
-    "KNC",
+    "OP",
     "OMG",
     "ZEC",
     "DASH",

@@ -120,28 +120,40 @@ def main() -> None:
         "publish_interval": a.publish_interval,
         "symbols": len(SYMBOLS),
     }
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def part(name: str, run) -> None:
+        # One failing part must not lose the others' minutes of measurement:
+        # its error is reported, and the results so far are saved after each.
+        try:
+            res[name] = run()
+        except Exception as exc:  # noqa: BLE001 - reported in the results
+            res[f"{name}_error"] = repr(exc)
+            print(f"  {name} FAILED: {exc!r}", flush=True)
+        out.with_suffix(".json").write_text(json.dumps(res, indent=1, default=str))
+
     if "ingest" in only:
         print(f"ingest x{a.ingest_runs} ...", flush=True)
-        res["ingest"] = run_ingest(a.ingest_runs)
-        print(
-            f"  median {res['ingest']['median_frames_per_s']} frames/s "
-            f"(runs {res['ingest']['runs_frames_per_s']})",
-            flush=True,
-        )
+        part("ingest", lambda: run_ingest(a.ingest_runs))
+        if "ingest" in res:
+            print(
+                f"  median {res['ingest']['median_frames_per_s']} frames/s "
+                f"(runs {res['ingest']['runs_frames_per_s']})",
+                flush=True,
+            )
     if "fanout" in only:
-        res["fanout"] = run_fanout(a, logs)
+        part("fanout", lambda: run_fanout(a, logs))
     if "api" in only:
         print("api ...", flush=True)
-        res["api"] = api.main(a.api_seconds, logs)
+        part("api", lambda: api.main(a.api_seconds, logs))
     if "soak" in only:
         print(f"soak {a.soak_minutes} min ...", flush=True)
-        res["soak"] = soak.main(a.soak_minutes, a.soak_rate, 200, logs)
+        part("soak", lambda: soak.main(a.soak_minutes, a.soak_rate, 200, logs))
     if a.include_soak:
         res["soak_extra"] = json.loads(Path(a.include_soak).read_text())
     res["seconds"] = time.monotonic() - start
     res["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(res, indent=1, default=str))
     write_report(res, out)
     print(f"wrote {out} in {res['seconds']:.0f} s", flush=True)
