@@ -31,6 +31,8 @@ from bench.common import (
     free_port,
     migrate,
     percentile,
+    pyspy_start,
+    summarise_collapsed,
     wait_port,
 )
 from devtools import control
@@ -171,7 +173,7 @@ def summary(lat, elapsed, errors, statuses, label) -> dict:
     }
 
 
-def main(seconds: float, logdir: Path) -> dict:
+def main(seconds: float, logdir: Path, profile: bool = False) -> dict:
     with Procs(logdir / "api") as procs, tempfile.TemporaryDirectory() as tmp:
         fake_port = free_port()
         fp = procs.start(
@@ -237,14 +239,24 @@ def main(seconds: float, logdir: Path) -> dict:
         time.sleep(2)
         warm = asyncio.run(closed_loop(port, token, 2, 2))
         check = warm["statuses"]
+        spy_out = logdir / "api" / "pyspy-fixed.txt"
+        spy = pyspy_start(p.pid, seconds, spy_out) if profile else None
         fixed = asyncio.run(fixed_rate(port, token, 50, seconds))
+        if spy is not None:
+            spy.wait(30)
         peak = asyncio.run(closed_loop(port, token, 8, seconds))
-        return {"warmup_statuses": check, "results": [fixed, peak]}
+        result = {"warmup_statuses": check, "results": [fixed, peak]}
+        if spy is not None:
+            result["profile"] = summarise_collapsed(spy_out)
+        return result
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--logs", default="/tmp/bench-logs")
+    ap.add_argument("--profile", action="store_true", help="py-spy the fixed phase")
     a = ap.parse_args()
-    print(dump(main(a.seconds, Path(a.logs))))
+    res = main(a.seconds, Path(a.logs), a.profile)
+    print(res.pop("profile", ""))
+    print(dump(res))
