@@ -142,10 +142,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    # Kept open between requests: opening one (and its PRAGMAs) was ~10 % of
-    # a GET /api/portfolio/ (bench/api.py). Requests run on asgiref's one
-    # thread-sensitive thread, so this is one connection, not one per request.
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
