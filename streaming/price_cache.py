@@ -43,6 +43,7 @@ _listed: set[str] = set()
 _symbols_checked_at = float("-inf")
 _SERIALIZER = RedisSerializer()  # what Django's RedisCache stores: pickles
 _clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_redis_write: asyncio.Future[None] | None = None
 
 
 def _key(symbol: str) -> str:
@@ -113,7 +114,7 @@ async def astore_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
     running is not queued behind: this batch is skipped, and the next one
     carries the newest prices anyway.
     """
-    global _pending
+    global _pending, _redis_write
     if not prices:
         return
     backend = caches[DEFAULT_CACHE_ALIAS]
@@ -121,13 +122,28 @@ async def astore_prices(prices: Mapping[str, Mapping[str, Any]]) -> None:
         store_prices(prices)
         return
     if isinstance(backend, RedisCache):
-        await _bounded(_astore_redis(backend, prices))
+        running = _redis_write
+        if running is not None and not running.done():
+            if running.get_loop() is asyncio.get_running_loop():
+                logger.warning("price cache write still running; skipping this batch")
+                return
+        # A task shielded from the timeout: a hung Redis costs one wait, then
+        # batches are skipped (as above) until that write ends or times out.
+        _redis_write = asyncio.ensure_future(_astore_redis(backend, prices))
+        _redis_write.add_done_callback(_retrieved)
+        await _bounded(asyncio.shield(_redis_write))
         return
     if _pending is not None and not _pending.done():
         logger.warning("price cache write still running; skipping this batch")
         return
     _pending = _writer.submit(store_prices, dict(prices))
     await _bounded(asyncio.wrap_future(_pending))
+
+
+def _retrieved(write: asyncio.Future[None]) -> None:
+    # A write that outlived its wait fails unseen otherwise ("never retrieved").
+    if not write.cancelled() and write.exception() is not None:
+        logger.debug("late price cache write failed: %r", write.exception())
 
 
 async def _bounded(write: Awaitable[None]) -> None:
@@ -168,5 +184,7 @@ def _redis_client() -> Any:
         location = settings.CACHES[DEFAULT_CACHE_ALIAS]["LOCATION"]
         if isinstance(location, str):
             location = re.split("[;,]", location)
-        client = _clients[loop] = aioredis.from_url(location[0])
+        client = _clients[loop] = aioredis.from_url(
+            location[0], socket_timeout=5, socket_connect_timeout=2
+        )
     return client

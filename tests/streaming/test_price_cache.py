@@ -63,3 +63,27 @@ def test_the_price_path_write_is_read_by_the_cache_api():
     prices = price_cache.get_all_prices()
     assert {s: p["price"] for s, p in prices.items()} == {"BTC": "8", "ETH": "2"}
     assert prices["BTC"] == _price("BTC", "8")  # the same dict, exactly
+
+
+async def test_a_hung_redis_costs_one_wait_then_batches_are_skipped(
+    monkeypatch, caplog
+):
+    from types import SimpleNamespace
+
+    from django.core.cache.backends.redis import RedisCache
+
+    # A "Redis" that accepts connections and never answers.
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    location = f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
+    config = {"default": {"LOCATION": location}}
+    monkeypatch.setattr(price_cache, "caches", {"default": RedisCache(location, {})})
+    monkeypatch.setattr(price_cache, "settings", SimpleNamespace(CACHES=config))
+    monkeypatch.setattr(price_cache, "WRITE_WAIT_SECONDS", 0.2)
+    try:
+        await price_cache.astore_prices({"BTC": _price("BTC", "1")})  # waits, bounded
+        assert "price cache write slow" in caplog.text
+        await price_cache.astore_prices({"BTC": _price("BTC", "2")})  # not queued
+        assert "still running; skipping this batch" in caplog.text
+    finally:
+        price_cache._redis_write.cancel()
+        server.close()
