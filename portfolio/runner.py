@@ -60,7 +60,31 @@ async def serve(host: str, port: int, config: WorkerConfig | None) -> None:
         if config is None:
             await stop.wait()
         else:
-            await FeedWorker(config, server=server).run(stop)
+            await _run_on(server.loop, FeedWorker(config, server=server), stop)
     finally:
         await server.stop()
     logger.info("Stopped cleanly.")
+
+
+async def _run_on(
+    loop: asyncio.AbstractEventLoop | None, worker: FeedWorker, stop: asyncio.Event
+) -> None:
+    """Run the worker on daphne's own event loop until ``stop`` (set on this one).
+
+    One loop for the feeds and the sockets: a price batch reaches the hub
+    without crossing threads, and the worker and daphne do not take turns at
+    the GIL while a frame is written to a thousand sockets.
+    """
+    if loop is None:
+        await worker.run(stop)
+        return
+    worker_stop = asyncio.Event()  # used on daphne's loop only
+    running = asyncio.wrap_future(
+        asyncio.run_coroutine_threadsafe(worker.run(worker_stop), loop)
+    )
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not running.done():
+        loop.call_soon_threadsafe(worker_stop.set)
+    stopping.cancel()
+    await running  # a worker that failed fails the command, as before

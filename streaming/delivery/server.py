@@ -202,6 +202,11 @@ class WebSocketServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """daphne's event loop while it serves (None before ``start``)."""
+        return self._loop
+
     async def _on_server_loop(self, coro: Coroutine[Any, Any, Any]) -> Any:
         loop = self._loop
         if loop is None or loop is asyncio.get_running_loop():
