@@ -13,6 +13,8 @@ from .live.worker import FeedWorker
 
 logger = logging.getLogger(__name__)
 
+WORKER_STOP_TIMEOUT = 30.0  # seconds the worker may take to stop on a signal
+
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
@@ -84,7 +86,12 @@ async def _run_on(
     )
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
     if not running.done():
         loop.call_soon_threadsafe(worker_stop.set)
-    stopping.cancel()
+        # Bounded: a loop that died with daphne would never run the stop.
+        await asyncio.wait({running}, timeout=WORKER_STOP_TIMEOUT)
+        if not running.done():
+            logger.warning("The feed worker did not stop; stopping the server.")
+            return
     await running  # a worker that failed fails the command, as before
