@@ -13,7 +13,12 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 async def _closed(comm) -> dict:
-    return await comm.receive_output(timeout=5)
+    """The close the server sent; then the client's side of the handshake, so
+    the consumer ends inside the test (left running, it outlived the test's
+    channel layer and its teardown waited on a dead connection)."""
+    frame = await comm.receive_output(timeout=5)
+    await comm.disconnect()
+    return frame
 
 
 async def test_logout_closes_that_users_sockets_only(
