@@ -80,11 +80,11 @@ async def run(frames: list[tuple[str, bytes]], cap: float = 60.0) -> dict:
     from portfolio.live.portfolios import PortfolioJob
     from streaming.bus import StreamEventBus
     from streaming.events import EventFilter, EventType
+    from streaming.feeds import binance_frames
     from streaming.feeds.base import FeedStatus
     from streaming.feeds.binance import BinancePriceFeed
     from streaming.feeds.coinbase import CoinbasePriceFeed
     from streaming.feeds.manager import PriceFeedManager
-    from streaming.feeds.parsing import loads_string_amounts
     from streaming.feeds.symbols import binance_stream_name
     from streaming.inbox import FrameInbox
     from streaming.publisher import ConflatingPublisher
@@ -114,12 +114,12 @@ async def run(frames: list[tuple[str, bytes]], cap: float = 60.0) -> dict:
     manager.add_feed(binance, is_primary=True)
     manager.add_feed(coinbase)
     # Frames enter where each socket's reader puts them: the connection's inbox,
-    # whose dispatcher decodes with the decoder the feed registers (orjson for
-    # these string-priced exchanges) and calls the handler the feed registers.
+    # whose dispatcher decodes with the decoder the feed registers (ticker
+    # frames straight into typed structs) and calls the handler it registers.
     shard = binance._new_shard(binance_stream_names(SYMBOLS))
     inboxes = {
         "binance": FrameInbox(
-            "binance-0", 10_000, StreamMetrics(), loads_string_amounts
+            "binance-0", 10_000, StreamMetrics(), binance_frames.decode
         ),
         "coinbase": FrameInbox(
             "coinbase-0", 10_000, StreamMetrics(), CoinbasePriceFeed.decoder

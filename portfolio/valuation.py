@@ -105,6 +105,10 @@ def _seconds(value: float | int | Decimal | timedelta) -> Decimal:
     return Decimal(str(value))
 
 
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def price_age_seconds(price: Mapping[str, Any], now: datetime) -> Decimal | None:
     """Seconds since the exchange event time (None if unknown; never negative)."""
     timestamp = _parse_timestamp(price.get("timestamp"))
@@ -128,7 +132,8 @@ def price_status(
         "source": source,
         # Older cached dicts predate the field: they were all USD-labelled.
         "quote": price.get("quote") or "USD",
-        "price_timestamp": price.get("timestamp"),
+        # The worker's prices carry a datetime (the bus's data), cached ones text.
+        "price_timestamp": _iso(price.get("timestamp")),
         "age_seconds": None if age is None else format(age.quantize(AGE_QUANTUM), "f"),
         "stale": stale,
         "simulated": source == "mock",

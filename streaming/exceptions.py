@@ -8,7 +8,6 @@ __all__ = [
     "StreamingError",
     "ConnectionError",
     "DataError",
-    "InexactNumber",
     "ConfigurationError",
 ]
 
@@ -23,15 +22,6 @@ class ConnectionError(StreamingError, builtins.ConnectionError):  # noqa: A001
 
 class DataError(StreamingError, ValueError):
     """Exception for data processing errors, such as a malformed exchange frame."""
-
-
-class InexactNumber(DataError):
-    """A fast decoder gave a float where an exact amount is read.
-
-    Not a bad frame: the frame must be decoded again exactly (numbers as
-    Decimal). The connection's inbox does that and calls the handler again;
-    so do the feeds' ``parse(raw)``.
-    """
 
 
 class ConfigurationError(StreamingError, ValueError):

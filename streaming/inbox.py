@@ -2,24 +2,21 @@
 
 The reader appends raw frames without waiting (a full buffer drops the
 oldest: a slow handler must never stall the socket); one dispatcher task,
-which outlives reconnects, decodes each frame once (by default with exact
-Decimals; a feed whose exchange sends amounts as strings may pass a faster
-decoder that is just as exact for it) and hands it to every handler,
-isolating their failures.
+which outlives reconnects, decodes each frame once (by default generic JSON
+with exact Decimals; a feed may pass a decoder typed for its exchange's
+frames) and hands it to every handler, isolating their failures.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 from collections import deque
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-from streaming.exceptions import InexactNumber
+from streaming.encoding import exact_loads
 from streaming.stream_types import StreamMetrics
 
 logger = logging.getLogger(__name__)
@@ -28,13 +25,9 @@ __all__ = ["FrameInbox", "MessageHandler", "RawHandler", "Decoder", "exact_loads
 
 MessageHandler = Callable[[Any], Any]
 RawHandler = Callable[[bytes], Any]
-#: Turns one raw frame into JSON data; raises ValueError for a bad frame.
+#: Turns one raw frame into JSON data (never a float amount); raises
+#: ValueError (or RecursionError) for a bad frame.
 Decoder = Callable[[bytes], Any]
-
-
-def exact_loads(raw: bytes) -> Any:
-    """The default decoder: every JSON number with a fraction as an exact Decimal."""
-    return json.loads(raw, parse_float=Decimal)
 
 
 class FrameInbox:
@@ -110,27 +103,11 @@ class FrameInbox:
                     "[%s] non-JSON frame dropped: %.80r", self.stream_id, raw
                 )
                 continue
-            exact = None
             for handler in self.handlers:
                 try:
                     result = handler(message)
                     if result is not None and inspect.isawaitable(result):
                         await result
-                except InexactNumber:
-                    # The fast decoder gave this handler a float amount: the
-                    # same frame again, decoded exactly, once.
-                    if exact is None:
-                        exact = exact_loads(raw)
-                    await self._call(handler, exact)
                 except Exception:
                     metrics.error_count += 1
                     logger.exception("[%s] handler %r failed", self.stream_id, handler)
-
-    async def _call(self, handler: MessageHandler, message: Any) -> None:
-        try:
-            result = handler(message)
-            if result is not None and inspect.isawaitable(result):
-                await result
-        except Exception:
-            self.metrics.error_count += 1
-            logger.exception("[%s] handler %r failed", self.stream_id, handler)

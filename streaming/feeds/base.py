@@ -57,6 +57,23 @@ class PriceUpdate:
     #: (a stablecoin, not USD), Coinbase USD; shown so nobody mistakes one for USD.
     quote: str = "USD"
 
+    def as_data(self) -> dict[str, Any]:
+        """The keys of :meth:`to_dict` with the values as they are (Decimal,
+        datetime): the bus's PRICE_UPDATE data. In-process subscribers read the
+        numbers without parsing them back, and only prices that leave the
+        process are formatted (:func:`streaming.encoding.to_plain`), once each,
+        not every tick a conflating publisher replaces."""
+        return {
+            "symbol": self.symbol,
+            "price": self.price,
+            "timestamp": self.timestamp,
+            "volume_24h": self.volume_24h,
+            "change_24h": self.change_24h,
+            "change_percent_24h": self.change_percent_24h,
+            "source": self.source._value_,
+            "quote": self.quote,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: channel layers and browsers cannot carry Decimal."""
         return {

@@ -2,7 +2,7 @@
 
 Parsing is pure (:meth:`BinancePriceFeed.parse`, in ``binance_frames``); each
 shard's socket is a StreamConnection registered with the StreamManager, which
-decodes frames with orjson (Binance's amounts are strings, so that is exact).
+decodes ticker frames straight into a typed struct (``binance_frames.decode``).
 This module keeps the shards: which streams ride which socket, batched
 (UN)SUBSCRIBE requests, and the LIST_SUBSCRIPTIONS check after every connect.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streaming.connection import StreamConnection
-from streaming.exceptions import ConfigurationError, DataError, InexactNumber
+from streaming.exceptions import ConfigurationError, DataError
 from streaming.exceptions import ConnectionError as StreamConnectionError
 from streaming.feeds import binance_frames
 from streaming.feeds.base import BasePriceFeed, FeedStatus, PriceFeedProvider
@@ -26,7 +26,6 @@ from streaming.feeds.binance_frames import (
     is_server_shutdown,
     stream_url,
 )
-from streaming.feeds.parsing import loads_string_amounts
 from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
 from streaming.manager import StreamManager
 from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
@@ -177,8 +176,8 @@ class BinancePriceFeed(BasePriceFeed):
             configure=configure,
             max_connection_age=self.max_connection_age,
             data_timeout=self.data_timeout,
-            # Binance sends every amount as a string: the fast decoder is exact.
-            decoder=loads_string_amounts,
+            # Ticker frames straight into a typed struct (binance_frames).
+            decoder=binance_frames.decode,
         )
         if not added:
             self.errors += 1
@@ -273,8 +272,6 @@ class BinancePriceFeed(BasePriceFeed):
             return
         try:
             update = self.parse_message(obj)
-        except InexactNumber:
-            raise  # the inbox decodes this frame exactly and calls us again
         except DataError as exc:
             self.errors += 1
             logger.warning("%s: bad frame: %s", shard.stream_id, exc)

@@ -7,25 +7,74 @@ A real frame::
      "v":"72229.53692000", ...}}
 
 ``c`` last price, ``v`` 24 h base volume, ``p``/``P`` 24 h change (abs/percent).
-Binance sends every amount as a string, so orjson (``loads_string_amounts``)
-reads its frames exactly; a frame with a float amount is decoded again exactly.
+
+:func:`decode` reads a ticker frame straight into :class:`TickerFrame` (msgspec,
+one C pass that keeps only the fields read here and checks their types); any
+other frame (acks, errors, ``serverShutdown``, a ticker that does not fit,
+amounts sent as numbers) is decoded as generic exact JSON and parsed from the
+dict, so both ways give the same prices and the same errors.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
 
 from streaming.exceptions import DataError
 from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
-from streaming.feeds.parsing import decimal_field, epoch_ms, parse_fast
+from streaming.feeds.parsing import (
+    Amount,
+    amount,
+    decimal_field,
+    epoch_ms,
+    epoch_ms_value,
+    loads,
+)
 from streaming.feeds.symbols import symbol_reader
 
-__all__ = ["BINANCE_URL", "stream_url", "is_server_shutdown", "parse", "parse_message"]
+__all__ = [
+    "BINANCE_URL",
+    "TickerFrame",
+    "decode",
+    "stream_url",
+    "is_server_shutdown",
+    "parse",
+    "parse_message",
+]
 
 BINANCE_URL = "wss://stream.binance.com:9443/stream"
 _SOURCE = DataSource.BINANCE
 _symbol_of = symbol_reader(PriceFeedProvider.BINANCE)
+
+
+class _Ticker(msgspec.Struct):
+    e: Literal["24hrTicker"]
+    E: int
+    s: str
+    c: Amount
+    v: Amount
+    p: Amount
+    P: Amount
+
+
+class TickerFrame(msgspec.Struct):
+    """A combined-stream ``24hrTicker`` frame, only the fields the parser reads."""
+
+    stream: str
+    data: _Ticker
+
+
+_TICKER_FRAME = msgspec.json.Decoder(TickerFrame)
+
+
+def decode(raw: bytes | str) -> TickerFrame | Any:
+    """The feed's frame decoder: a :class:`TickerFrame`, else generic exact JSON."""
+    try:
+        return _TICKER_FRAME.decode(raw)
+    except msgspec.DecodeError:  # not a ticker as typed: the generic way judges it
+        return loads(raw)
 
 
 def stream_url(base: str) -> str:
@@ -44,7 +93,7 @@ def is_server_shutdown(obj: Any) -> bool:
 
 def parse(raw: str | bytes) -> PriceUpdate | None:
     """Parse one raw frame; None if it has no price, DataError if malformed."""
-    return parse_fast(raw, parse_message)
+    return parse_message(decode(raw))
 
 
 def parse_message(obj: Any) -> PriceUpdate | None:
@@ -53,7 +102,10 @@ def parse_message(obj: Any) -> PriceUpdate | None:
     Acks, other events (including ``serverShutdown``, see
     :func:`is_server_shutdown`), all-market arrays and pairs not quoted in
     USDT give None; ``{"code", "msg"}`` error frames raise DataError.
+    A :class:`TickerFrame` from :func:`decode` is read the same way.
     """
+    if type(obj) is TickerFrame:
+        return _from_ticker(obj.data)
     if type(obj) is not dict:
         if isinstance(obj, list):
             return None
@@ -83,6 +135,26 @@ def parse_message(obj: Any) -> PriceUpdate | None:
         volume,
         decimal_field(data, "p"),
         decimal_field(data, "P"),
+        _SOURCE,
+        "USDT",
+    )
+
+
+def _from_ticker(data: _Ticker) -> PriceUpdate | None:
+    """The typed twin of the dict path above: same checks, same errors."""
+    symbol = _symbol_of(data.s)
+    if symbol is None:
+        return None
+    volume = amount(data.v, "v")
+    if volume < 0:
+        raise DataError(f"negative volume {volume}")
+    return PriceUpdate(
+        symbol,
+        amount(data.c, "c", True),
+        epoch_ms_value(data.E, "E"),
+        volume,
+        amount(data.p, "p"),
+        amount(data.P, "P"),
         _SOURCE,
         "USDT",
     )

@@ -17,6 +17,10 @@ replayed frame is still dropped. The one exception: after a reconnect a lower
 sequence whose ``time`` is newer than the last accepted frame means the
 exchange reset its sequence, and it is accepted (logged) instead of silencing
 the product forever. Gaps are normal (the ticker channel skips numbers).
+
+Ticker frames are decoded straight into :class:`TickerFrame` (msgspec: one C
+pass, only the fields read, types checked); any other frame is generic exact
+JSON parsed from the dict, with the same checks and errors.
 """
 
 from __future__ import annotations
@@ -26,12 +30,21 @@ import logging
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from streaming.exceptions import DataError, InexactNumber
+import msgspec
+
+from streaming.exceptions import DataError
 from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
-from streaming.feeds.parsing import decimal_field, iso_time, parse_fast, require_mapping
-from streaming.feeds.parsing import loads_string_amounts as loads
+from streaming.feeds.parsing import (
+    Amount,
+    amount,
+    decimal_field,
+    iso_time,
+    loads,
+    require_mapping,
+    utc_time,
+)
 from streaming.feeds.single_socket import SingleSocketFeed
 from streaming.feeds.symbols import (
     from_exchange_symbol,
@@ -41,7 +54,7 @@ from streaming.feeds.symbols import (
 from streaming.manager import StreamManager
 from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
 
-__all__ = ["CoinbasePriceFeed", "COINBASE_URL", "PERCENT_QUANTUM"]
+__all__ = ["CoinbasePriceFeed", "COINBASE_URL", "PERCENT_QUANTUM", "TickerFrame"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +67,84 @@ _symbol_of = symbol_reader(PriceFeedProvider.COINBASE)
 _NO_PRICE = frozenset({"heartbeat", "subscriptions", "last_match", "match"})
 
 
-def _sequence(obj: dict[str, Any]) -> int:
-    value = obj.get("sequence")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+def _sequence(value: Any) -> int:
+    if type(value) is not int or value < 0:
         raise DataError(f"ticker has no valid integer sequence: {value!r}")
     return value
+
+
+class TickerFrame(msgspec.Struct):
+    """A ``ticker`` frame, only the fields the parser reads."""
+
+    type: Literal["ticker"]
+    sequence: int
+    product_id: str
+    price: Amount
+    time: datetime
+    volume_24h: Amount | None = None
+    open_24h: Amount | None = None
+
+
+_TICKER_FRAME = msgspec.json.Decoder(TickerFrame)
+
+
+def decode(raw: bytes | str) -> TickerFrame | Any:
+    """The feed's frame decoder: a :class:`TickerFrame`, else generic exact JSON."""
+    try:
+        return _TICKER_FRAME.decode(raw)
+    except msgspec.DecodeError:  # not a ticker as typed: the generic way judges it
+        return loads(raw)
+
+
+def _update(
+    symbol: str,
+    price: Decimal,
+    when: datetime,
+    volume: Decimal | None,
+    open_24h: Decimal | None,
+) -> PriceUpdate:
+    if volume is not None and volume < 0:
+        raise DataError(f"negative volume {volume}")
+    change = percent = None
+    if open_24h is not None:
+        change = price - open_24h
+        if open_24h > 0:
+            try:
+                percent = (change * 100 / open_24h).quantize(PERCENT_QUANTUM)
+            except decimal.InvalidOperation:
+                raise DataError(
+                    f"24h change of {price} from {open_24h} is out of range"
+                ) from None
+    # positional: the fields' order (symbol, price, timestamp, volume, change,
+    # change %, source), a little cheaper per frame
+    return PriceUpdate(
+        symbol, price, when, volume, change, percent, DataSource.COINBASE
+    )
+
+
+def _from_ticker(frame: TickerFrame) -> tuple[PriceUpdate, int] | None:
+    """The typed twin of the dict path: same checks, same errors."""
+    symbol = _symbol_of(frame.product_id)
+    if symbol is None:
+        return None
+    sequence = _sequence(frame.sequence)
+    volume, open_24h = frame.volume_24h, frame.open_24h
+    update = _update(
+        symbol,
+        amount(frame.price, "price", True),
+        utc_time(frame.time, "time"),
+        None if volume is None else amount(volume, "volume_24h"),
+        None if open_24h is None else amount(open_24h, "open_24h"),
+    )
+    return update, sequence
 
 
 class CoinbasePriceFeed(SingleSocketFeed):
     """Live prices from the Coinbase Exchange ``ticker`` channel."""
 
     stream_id = STREAM_ID
-    # Coinbase sends every amount as a string: the fast decoder is exact here.
-    decoder = staticmethod(loads)
+    # Ticker frames straight into a typed struct, the rest as exact JSON.
+    decoder = staticmethod(decode)
 
     def __init__(
         self,
@@ -101,9 +179,7 @@ class CoinbasePriceFeed(SingleSocketFeed):
     @staticmethod
     def parse(raw: str | bytes) -> PriceUpdate | None:
         """Parse one raw frame; None for frames without a price, DataError if bad."""
-        # Coinbase sends every amount as a string: the fast decoder is exact
-        # here (a float amount makes parse_fast decode the frame exactly).
-        return parse_fast(raw, CoinbasePriceFeed.parse_message)
+        return CoinbasePriceFeed.parse_message(decode(raw))
 
     @staticmethod
     def parse_message(obj: Any) -> PriceUpdate | None:
@@ -119,6 +195,8 @@ class CoinbasePriceFeed(SingleSocketFeed):
         None for heartbeats, subscription replies, other types and non-USD
         products; ``error`` frames and malformed tickers raise DataError.
         """
+        if type(obj) is TickerFrame:
+            return _from_ticker(obj)
         obj = require_mapping(obj, "frame")
         kind = obj.get("type")
         if kind == "error":
@@ -135,32 +213,13 @@ class CoinbasePriceFeed(SingleSocketFeed):
         symbol = _symbol_of(product)
         if symbol is None:
             return None
-        sequence = _sequence(obj)
-        price = decimal_field(obj, "price", positive=True)
-        volume = decimal_field(obj, "volume_24h", optional=True)
-        if volume is not None and volume < 0:
-            raise DataError(f"negative volume {volume}")
-        open_24h = decimal_field(obj, "open_24h", optional=True)
-        change = percent = None
-        if open_24h is not None:
-            change = price - open_24h
-            if open_24h > 0:
-                try:
-                    percent = (change * 100 / open_24h).quantize(PERCENT_QUANTUM)
-                except decimal.InvalidOperation:
-                    raise DataError(
-                        f"24h change of {price} from {open_24h} is out of range"
-                    ) from None
-        # positional: the fields' order (symbol, price, timestamp, volume,
-        # change, change %, source), a little cheaper per frame
-        update = PriceUpdate(
+        sequence = _sequence(obj.get("sequence"))
+        update = _update(
             symbol,
-            price,
+            decimal_field(obj, "price", positive=True),
             iso_time(obj, "time"),
-            volume,
-            change,
-            percent,
-            DataSource.COINBASE,
+            decimal_field(obj, "volume_24h", optional=True),
+            decimal_field(obj, "open_24h", optional=True),
         )
         return update, sequence
 
@@ -214,8 +273,6 @@ class CoinbasePriceFeed(SingleSocketFeed):
     async def _on_frame(self, obj: Any) -> None:
         try:
             parsed = self.parse_ticker(obj)
-        except InexactNumber:
-            raise  # the inbox decodes this frame exactly and calls us again
         except DataError as exc:
             self.errors += 1
             logger.warning("coinbase: bad frame: %s", exc)
@@ -223,7 +280,8 @@ class CoinbasePriceFeed(SingleSocketFeed):
                 self._on_error(obj)
             return
         if parsed is None:
-            self._on_control(obj)
+            if type(obj) is dict:  # a TickerFrame here is a product we do not read
+                self._on_control(obj)
             return
         update, sequence = parsed
         if not self.tracks(update.symbol):

@@ -9,8 +9,9 @@ handling is delegated to ``streaming.connection.StreamConnection``. A real frame
      "change":-310.85,"change_pct":-0.34,"timestamp":"2026-11-28T08:15:01.000250Z"}]}
 
 Unlike Binance and Coinbase, v2 writes amounts as JSON *numbers*, so frames must
-be decoded with ``parse_float=Decimal`` (``parsing.loads``; the connection's
-inbox does the same): a float would lose digits of ``97123.456789012345``. A
+be decoded with every such number as a Decimal (``parsing.loads``; the
+connection's inbox uses the same exact decoder): a float would lose digits of
+``97123.456789012345``. A
 valid decimal *string* is accepted too (still exact); floats, NaN and Infinity
 are refused.
 

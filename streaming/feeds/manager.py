@@ -269,7 +269,7 @@ class PriceFeedManager(FeedStatusViews):
                 self._spawn(self.simulation.retire())
         bus = self.event_bus
         if bus is not None:
-            data = update.to_dict()
+            data = update.as_data()
             await bus.publish_price_update(symbol, data, source=data["source"])
         for handler in self._handlers:
             try:

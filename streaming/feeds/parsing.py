@@ -7,70 +7,42 @@ put NaN, Infinity or a billion-digit number into a portfolio value.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Annotated, Any
 
-import orjson
+import msgspec
 
-from streaming.exceptions import DataError, InexactNumber
-
-T = TypeVar("T")
+from streaming.encoding import exact_loads
+from streaming.exceptions import DataError
 
 __all__ = [
     "loads",
-    "loads_string_amounts",
-    "parse_fast",
+    "Amount",
+    "amount",
     "decimal_field",
     "require_mapping",
     "epoch_ms",
+    "epoch_ms_value",
     "iso_time",
+    "utc_time",
 ]
 
 _MAX_LEN = 64  # longest numeric string accepted
 _MAX_ADJUSTED = 30  # |exponent| bound: 1e-30 .. 1e30 covers every real amount
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-def _reject_constant(name: str) -> Any:
-    raise DataError(f"non-finite number {name} in frame")
+#: An amount field of a typed frame (msgspec): a string of 1 to 64 characters,
+#: checked in the decoder's C pass; :func:`amount` makes it a Decimal.
+Amount = Annotated[str, msgspec.Meta(min_length=1, max_length=_MAX_LEN)]
 
 
 def loads(raw: str | bytes) -> Any:
     """Decode JSON with exact Decimals; NaN/Infinity or bad JSON -> DataError."""
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-    except DataError:
-        raise
+        return exact_loads(raw)
     except (ValueError, TypeError, RecursionError) as exc:
         raise DataError(f"frame is not valid JSON: {exc}") from exc
-
-
-def loads_string_amounts(raw: str | bytes) -> Any:
-    """Decode a frame whose amounts are strings with orjson (about 4x faster).
-
-    orjson reads a JSON number with a fraction as a float. Rather than scan
-    every frame for one, :func:`decimal_field` raises :class:`InexactNumber`
-    when it meets a float, and the caller decodes that frame again with the
-    exact :func:`loads` (the inbox does, and :func:`parse_fast`): no amount is
-    ever a float. Invalid JSON, NaN and integers beyond 64 bits go to
-    :func:`loads` at once, which judges them. For exchanges that send prices
-    as numbers (Kraken) use :func:`loads`.
-    """
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return loads(raw)
-
-
-def parse_fast(raw: str | bytes, parse_message: Callable[[Any], T]) -> T:
-    """``parse_message`` of the orjson-decoded frame; exactly decoded on a float."""
-    try:
-        return parse_message(loads_string_amounts(raw))
-    except InexactNumber:
-        return parse_message(loads(raw))
 
 
 def require_mapping(obj: Any, what: str) -> dict[str, Any]:
@@ -86,28 +58,36 @@ def decimal_field(
     """Read ``obj[key]`` as a finite Decimal of sane magnitude.
 
     Strings (the exchanges' format), exact JSON numbers (Decimal/int) are
-    accepted; bools, empty or non-numeric strings are not. A float (from the
-    fast decoder) raises :class:`InexactNumber`: decode the frame exactly.
+    accepted; bools, floats (inexact: decode frames with :func:`loads`), empty
+    or non-numeric strings are not.
     """
     value = obj.get(key)
     if type(value) is str and 0 < len(value) <= _MAX_LEN:
-        # The exchanges' own format, by far the most common: checked inline.
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            raise DataError(f"field {key!r} is not a number: {value!r}") from None
-    elif value is None:
+        # The exchanges' own format, by far the most common.
+        return amount(value, key, positive)
+    if value is None:
         if optional:
             return None
         raise DataError(f"missing field {key!r}")
-    elif type(value) is float:
-        raise InexactNumber(f"field {key!r} was decoded as a float")
-    elif isinstance(value, bool) or not isinstance(value, str | Decimal | int):
+    if type(value) is float:
+        raise DataError(f"field {key!r} was decoded as a float, which is not exact")
+    if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
         raise DataError(f"field {key!r} has type {type(value).__name__}")
-    elif isinstance(value, str):
+    if isinstance(value, str):
         raise DataError(f"field {key!r} is empty or too long")
-    else:
-        number = Decimal(value)
+    return _checked(Decimal(value), key, positive)
+
+
+def amount(text: str, key: str, positive: bool = False) -> Decimal:
+    """A numeric string (at most 64 characters) as a finite Decimal of sane size."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise DataError(f"field {key!r} is not a number: {text!r}") from None
+    return _checked(number, key, positive)
+
+
+def _checked(number: Decimal, key: str, positive: bool) -> Decimal:
     if not number.is_finite():
         raise DataError(f"field {key!r} is not finite")
     # Zero too: "0E-1000000" is zero, but printed as a million zeros.
@@ -120,8 +100,12 @@ def decimal_field(
 
 def epoch_ms(obj: dict[str, Any], key: str) -> datetime:
     """Read an epoch-milliseconds field as an aware UTC datetime, exactly."""
-    value = obj.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
+    return epoch_ms_value(obj.get(key), key)
+
+
+def epoch_ms_value(value: Any, key: str) -> datetime:
+    """Epoch milliseconds (an int, not a bool) as an aware UTC datetime, exactly."""
+    if type(value) is not int:
         raise DataError(f"field {key!r} is not an integer timestamp")
     if not 0 < value < 10**14:  # up to year ~5138
         raise DataError(f"field {key!r} is out of range: {value}")
@@ -138,6 +122,11 @@ def iso_time(obj: dict[str, Any], key: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise DataError(f"field {key!r} is not ISO-8601: {value!r}") from exc
-    if parsed.tzinfo is None:
-        raise DataError(f"field {key!r} has no timezone: {value!r}")
-    return parsed.astimezone(UTC)
+    return utc_time(parsed, key)
+
+
+def utc_time(value: datetime, key: str) -> datetime:
+    """An aware datetime in UTC; a naive one (no timezone) is a DataError."""
+    if value.tzinfo is None:
+        raise DataError(f"field {key!r} has no timezone: {value.isoformat()!r}")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)

@@ -203,3 +203,28 @@ def test_parse_decimal_is_exact_and_forgiving():
     assert parse_decimal("abc") is None
     assert parse_decimal(True) is None
     assert parse_decimal(None) is None
+
+
+def test_the_bus_price_shape_values_the_same_as_the_cached_text():
+    """The worker's monitors hold PriceUpdate.as_data() (Decimal, datetime);
+    the summary must be the same JSON-safe text as from a cached price."""
+    from datetime import timedelta
+
+    from streaming.feeds.base import DataSource, PriceUpdate
+
+    update = PriceUpdate(
+        "BTC",
+        Decimal("1E+2"),
+        NOW - timedelta(seconds=2),
+        change_24h=Decimal("-1.5"),
+        change_percent_24h=Decimal("-1.48"),
+        source=DataSource.BINANCE,
+        quote="USDT",
+    )
+    holdings = [Position("BTC", Decimal("2"))]
+    typed = summary(holdings, [update.as_data()])
+    text = summary(holdings, [update.to_dict()])
+    assert typed == text
+    row = by_symbol(typed)["BTC"]
+    assert row["price_timestamp"] == "2026-01-02T11:59:58+00:00"
+    assert row["value"] == "200" and row["age_seconds"] == "2.000"

@@ -78,3 +78,60 @@ async def test_sink_failure_is_counted_and_publishing_continues():
     finally:
         await publisher.stop()
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "price-publisher"]
+
+
+async def test_the_bus_data_keeps_decimals_and_the_sink_gets_exact_text():
+    """PRICE_UPDATE data is the PriceUpdate's own values (no per-tick formatting);
+    what leaves through the sink is JSON-safe text, exactly as to_dict gives."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from streaming.bus import StreamEventBus
+    from streaming.events import EventFilter, EventType
+    from streaming.feeds.base import DataSource, PriceUpdate
+    from streaming.feeds.manager import PriceFeedManager
+    from streaming.feeds.mock import MockPriceFeed
+
+    batches: list[list[dict]] = []
+    seen = []
+
+    async def sink(batch):
+        batches.append(batch)
+
+    bus = StreamEventBus()
+    await bus.start()
+    publisher = ConflatingPublisher(sink, interval=0.05)
+    await publisher.start()
+    prices = EventFilter(event_types={EventType.PRICE_UPDATE})
+    bus.subscribe("publisher", publisher, prices, priority=10)
+    bus.subscribe("seen", lambda event: seen.append(event.data), prices)
+    feed = MockPriceFeed(["BTC"])
+    manager = PriceFeedManager(event_bus=bus)
+    manager.add_feed(feed, is_primary=True)
+    update = PriceUpdate(
+        "BTC",
+        Decimal("1E+2"),
+        datetime(2026, 12, 7, 12, 0, 0, 123000, tzinfo=UTC),
+        Decimal("0.00000001"),
+        Decimal("-1.5"),
+        Decimal("0.0100"),
+        DataSource.BINANCE,
+        "USDT",
+    )
+    try:
+        feed._set_status(feed.status.CONNECTED)
+        await feed.dispatch(update)
+        assert await bus.wait_idle(5)
+        for _ in range(100):
+            if batches:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await publisher.stop()
+        await manager.stop()
+        await bus.stop()
+    assert [d["price"] for d in seen] == [Decimal("1E+2")]
+    assert type(seen[0]["timestamp"]) is datetime
+    assert batches == [[update.to_dict()]]
+    assert batches[0][0]["price"] == "100"  # exact fixed-point text, never 1E+2
+    assert batches[0][0]["timestamp"] == "2026-12-07T12:00:00.123000+00:00"
