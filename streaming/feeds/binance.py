@@ -12,23 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 from streaming.connection import StreamConnection
 from streaming.exceptions import ConfigurationError, DataError
 from streaming.exceptions import ConnectionError as StreamConnectionError
 from streaming.feeds import binance_frames
-from streaming.feeds.base import BasePriceFeed, FeedStatus, PriceFeedProvider
+from streaming.feeds.base import FeedStatus, PriceFeedProvider
 from streaming.feeds.binance_frames import (
     BINANCE_URL,
     is_server_shutdown,
     stream_url,
 )
+from streaming.feeds.socket_feed import SocketFeed, SocketOptions
 from streaming.feeds.symbols import binance_stream_name, from_exchange_symbol
-from streaming.manager import StreamManager
-from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
 from streaming.stream_types import StreamConfig
 
 __all__ = ["BinancePriceFeed", "is_server_shutdown", "BINANCE_URL", "stream_url"]
@@ -67,7 +65,7 @@ class _Shard:
     to_unsubscribe: list[str] = field(default_factory=list)
 
 
-class BinancePriceFeed(BasePriceFeed):
+class BinancePriceFeed(SocketFeed):
     """Live prices from Binance ``@ticker`` streams, sharded over connections."""
 
     def __init__(
@@ -77,35 +75,20 @@ class BinancePriceFeed(BasePriceFeed):
         url: str = BINANCE_URL,
         max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION,
         max_connection_age: float | None = MAX_CONNECTION_AGE,
-        reconnect_delay: float = 1.0,
-        max_reconnect_delay: float = PRICE_FEED_MAX_RECONNECT_DELAY,
-        reconnect_attempts: int | None = None,
-        heartbeat_interval: float = 30.0,
-        stream_manager: StreamManager | None = None,
-        data_timeout: float | None = None,
+        **options: Unpack[SocketOptions],
     ) -> None:
         for symbol in symbols:
             binance_stream_name(symbol)  # ConfigurationError for unsupported symbols
-        super().__init__(PriceFeedProvider.BINANCE, symbols)
-        self.url = stream_url(url)
+        super().__init__(
+            PriceFeedProvider.BINANCE, symbols, url=stream_url(url), **options
+        )
         self.max_streams = max_streams_per_connection
         self.max_connection_age = max_connection_age
-        self.reconnect_delay = reconnect_delay
-        self.max_reconnect_delay = max_reconnect_delay
-        # A price feed never gives up: None retries for ever (backoff capped).
-        self.reconnect_attempts = reconnect_attempts or sys.maxsize
-        self.heartbeat_interval = heartbeat_interval
         self.failed_requests = 0
-        #: Reopen a shard that sent nothing for this long (None: never). Binance
-        #: pushes every ticker each second, so long silence means a stuck socket.
-        self.data_timeout = data_timeout
-        self._stream_manager = stream_manager
-        self._own_manager: StreamManager | None = None
         self._shards: list[_Shard] = []
         self._pending: dict[int, tuple[str, list[str]]] = {}
         self._next_id = 0
         self._shard_seq = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # Pure parsing lives in binance_frames; kept here as the feed's API.
     parse = staticmethod(binance_frames.parse)
@@ -117,10 +100,7 @@ class BinancePriceFeed(BasePriceFeed):
             return
         await super().start()
         self._set_status(FeedStatus.CONNECTING)
-        if self._stream_manager is None:
-            # Standalone use (no worker): the feed owns a manager of its own.
-            self._stream_manager = self._own_manager = StreamManager()
-            await self._stream_manager.start()
+        await self._manager()
         streams = [binance_stream_name(s) for s in self.symbols]
         for i in range(0, max(len(streams), 1), self.max_streams):
             await self._connect_shard(
@@ -129,18 +109,13 @@ class BinancePriceFeed(BasePriceFeed):
 
     async def stop(self) -> None:
         """Remove every connection from the manager and forget pending requests."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cancel_tasks()
         for shard in self._shards:
             if shard.connection is not None:
                 await self._stream_manager.remove_stream(shard.stream_id)
         self._shards.clear()
         self._pending.clear()
-        if self._own_manager is not None:
-            await self._own_manager.stop()
-            self._stream_manager = self._own_manager = None
+        await self._release_manager()
         await super().stop()
 
     def _new_shard(self, streams: list[str]) -> _Shard:
@@ -326,11 +301,6 @@ class BinancePriceFeed(BasePriceFeed):
             (st for st in _STATUS_ORDER if st in statuses), FeedStatus.DISCONNECTED
         )
         self._set_status(overall)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def status_info(self) -> dict[str, Any]:
         info = super().status_info()

@@ -30,7 +30,7 @@ import logging
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import msgspec
 
@@ -46,13 +46,12 @@ from streaming.feeds.parsing import (
     utc_time,
 )
 from streaming.feeds.single_socket import SingleSocketFeed
+from streaming.feeds.socket_feed import SocketOptions
 from streaming.feeds.symbols import (
     from_exchange_symbol,
     symbol_reader,
     to_exchange_symbol,
 )
-from streaming.manager import StreamManager
-from streaming.pacing import PRICE_FEED_MAX_RECONNECT_DELAY
 
 __all__ = ["CoinbasePriceFeed", "COINBASE_URL", "PERCENT_QUANTUM", "TickerFrame"]
 
@@ -151,26 +150,11 @@ class CoinbasePriceFeed(SingleSocketFeed):
         symbols: list[str],
         *,
         url: str = COINBASE_URL,
-        reconnect_delay: float = 1.0,
-        max_reconnect_delay: float = PRICE_FEED_MAX_RECONNECT_DELAY,
-        reconnect_attempts: int | None = None,
-        heartbeat_interval: float = 30.0,
-        stream_manager: StreamManager | None = None,
-        data_timeout: float | None = None,
+        **options: Unpack[SocketOptions],
     ) -> None:
         for symbol in symbols:
             to_exchange_symbol(PriceFeedProvider.COINBASE, symbol)
-        super().__init__(
-            PriceFeedProvider.COINBASE,
-            symbols,
-            url=url,
-            reconnect_delay=reconnect_delay,
-            max_reconnect_delay=max_reconnect_delay,
-            reconnect_attempts=reconnect_attempts,
-            heartbeat_interval=heartbeat_interval,
-            stream_manager=stream_manager,
-            data_timeout=data_timeout,
-        )
+        super().__init__(PriceFeedProvider.COINBASE, symbols, url=url, **options)
         self.confirmed: set[str] = set()
         self._last_seq: dict[str, tuple[int, datetime]] = {}
         self._reconnected: set[str] = set()

@@ -28,14 +28,14 @@ import itertools
 import logging
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from streaming.exceptions import DataError
 from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
 from streaming.feeds.parsing import decimal_field, iso_time, loads, require_mapping
 from streaming.feeds.single_socket import SingleSocketFeed
+from streaming.feeds.socket_feed import SocketOptions
 from streaming.feeds.symbols import from_exchange_symbol, to_exchange_symbol
-from streaming.manager import StreamManager
 
 __all__ = ["KrakenPriceFeed", "KRAKEN_URL"]
 
@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 KRAKEN_URL = "wss://ws.kraken.com/v2"
 CHANNEL = "ticker"
 STREAM_ID = "kraken-0"
+#: Kraken limits connection attempts per IP: back off further than the others.
+MAX_RECONNECT_DELAY = 60.0
 _TICKER_TYPES = frozenset({"snapshot", "update"})
 _PAIR_IN_ERROR = re.compile(r"[A-Z0-9]+/[A-Z0-9]+")
 #: Subscribe errors that say nothing about the pair being listed.
@@ -85,26 +87,12 @@ class KrakenPriceFeed(SingleSocketFeed):
         symbols: list[str],
         *,
         url: str = KRAKEN_URL,
-        reconnect_delay: float = 1.0,
-        max_reconnect_delay: float = 60.0,
-        reconnect_attempts: int | None = None,
-        heartbeat_interval: float = 30.0,
-        stream_manager: StreamManager | None = None,
-        data_timeout: float | None = None,
+        **options: Unpack[SocketOptions],
     ) -> None:
         for symbol in symbols:
             to_exchange_symbol(PriceFeedProvider.KRAKEN, symbol)
-        super().__init__(
-            PriceFeedProvider.KRAKEN,
-            symbols,
-            url=url,
-            reconnect_delay=reconnect_delay,
-            max_reconnect_delay=max_reconnect_delay,
-            reconnect_attempts=reconnect_attempts,
-            heartbeat_interval=heartbeat_interval,
-            stream_manager=stream_manager,
-            data_timeout=data_timeout,
-        )
+        options.setdefault("max_reconnect_delay", MAX_RECONNECT_DELAY)
+        super().__init__(PriceFeedProvider.KRAKEN, symbols, url=url, **options)
         #: Symbols whose ticker subscription Kraken acknowledged on this socket.
         self.confirmed: set[str] = set()
         #: ``system`` of the last status message ("online", "maintenance", ...).

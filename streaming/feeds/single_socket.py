@@ -8,16 +8,14 @@ factory after every connect, and send (un)subscribe messages while connected.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
 from typing import Any, ClassVar
 
 from streaming.connection import StreamConnection
 from streaming.exceptions import ConnectionError as StreamConnectionError
-from streaming.feeds.base import BasePriceFeed, FeedStatus, PriceFeedProvider
+from streaming.feeds.base import FeedStatus
+from streaming.feeds.socket_feed import SocketFeed
 from streaming.inbox import Decoder
-from streaming.manager import StreamManager
 from streaming.stream_types import StreamConfig
 
 __all__ = ["SingleSocketFeed"]
@@ -25,45 +23,20 @@ __all__ = ["SingleSocketFeed"]
 logger = logging.getLogger(__name__)
 
 
-class SingleSocketFeed(BasePriceFeed):
+class SingleSocketFeed(SocketFeed):
     """Start/stop, sending and status for a feed with one exchange socket.
 
-    Subclasses set ``stream_id`` (and ``decoder`` when the exchange sends
-    amounts as strings, so a faster exact decoder may read its frames) and
-    implement ``_on_frame`` and ``_subscriptions``.
+    Subclasses set ``stream_id`` (and ``decoder`` when a decoder typed for the
+    exchange's frames reads them faster) and implement ``_on_frame`` and
+    ``_subscriptions``; they take the connection keywords of
+    :class:`~streaming.feeds.socket_feed.SocketFeed`.
     """
 
     stream_id: ClassVar[str]
     #: The connection's frame decoder; None keeps the exact default
     #: (every JSON number with a fraction as a Decimal).
     decoder: ClassVar[Decoder | None] = None
-
-    def __init__(
-        self,
-        provider: PriceFeedProvider,
-        symbols: list[str],
-        *,
-        url: str,
-        reconnect_delay: float,
-        max_reconnect_delay: float,
-        reconnect_attempts: int | None,
-        heartbeat_interval: float,
-        stream_manager: StreamManager | None,
-        data_timeout: float | None,
-    ) -> None:
-        super().__init__(provider, symbols)
-        self.url = url
-        self.reconnect_delay = reconnect_delay
-        self.max_reconnect_delay = max_reconnect_delay
-        # A price feed never gives up: None retries for ever (backoff capped).
-        self.reconnect_attempts = reconnect_attempts or sys.maxsize
-        self.heartbeat_interval = heartbeat_interval
-        #: Reopen the socket when nothing (not even a heartbeat) came this long.
-        self.data_timeout = data_timeout
-        self._stream_manager = stream_manager
-        self._own_manager: StreamManager | None = None
-        self._connection: StreamConnection | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+    _connection: StreamConnection | None = None
 
     # hooks ------------------------------------------------------------------------
     async def _on_frame(self, obj: Any) -> None:
@@ -84,10 +57,7 @@ class SingleSocketFeed(BasePriceFeed):
             return
         await super().start()
         self._set_status(FeedStatus.CONNECTING)
-        if self._stream_manager is None:
-            # Standalone use (no worker): the feed owns a manager of its own.
-            self._stream_manager = self._own_manager = StreamManager()
-            await self._stream_manager.start()
+        manager = await self._manager()
         config = StreamConfig(
             stream_id=self.stream_id,
             url=self.url,
@@ -104,7 +74,7 @@ class SingleSocketFeed(BasePriceFeed):
             conn.add_status_listener(self._on_status)
             self._connection = conn
 
-        added = await self._stream_manager.add_stream(
+        added = await manager.add_stream(
             config,
             provider=self.provider.value,
             configure=configure,
@@ -121,26 +91,19 @@ class SingleSocketFeed(BasePriceFeed):
 
     async def stop(self) -> None:
         """Disconnect and release the stream (and the own manager, if any)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cancel_tasks()
         if self._connection is not None and self._stream_manager is not None:
             await self._stream_manager.remove_stream(self.stream_id)
         self._connection = None
         self._on_stopped()
-        if self._own_manager is not None:
-            await self._own_manager.stop()
-            self._stream_manager = self._own_manager = None
+        await self._release_manager()
         await super().stop()
 
     # sending ----------------------------------------------------------------------
     def _send(self, message: dict[str, Any]) -> None:
         """Send while connected; otherwise the next connect subscribes anyway."""
         if self._connection is not None and self.connected:
-            task = asyncio.ensure_future(self._send_now(self._connection, message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._send_now(self._connection, message))
 
     async def _send_now(
         self, connection: StreamConnection, message: dict[str, Any]

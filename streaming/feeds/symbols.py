@@ -14,7 +14,6 @@ to ``None``: it is not malformed, just not a price we publish, so parsers return
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
@@ -98,15 +97,21 @@ def from_exchange_symbol(
     """
     if not isinstance(exchange_symbol, str):
         return None
-    return _from_exchange_symbol(provider, exchange_symbol)
+    return _READERS[provider](exchange_symbol)
 
 
 def symbol_reader(provider: PriceFeedProvider) -> Callable[[str], str | None]:
-    """:func:`from_exchange_symbol` for one provider, cached by the pair alone.
+    """:func:`from_exchange_symbol` for one provider, for a ``str`` pair.
 
-    For the per-frame path: the shared cache below hashes the provider enum
-    (in Python) on every call; this one looks up the pair string only.
+    The per-frame path: a feed sees the same few pairs on every frame, so each
+    provider keeps one cache keyed by the pair string alone (no provider enum
+    to hash per call).
     """
+    return _READERS[provider]
+
+
+def _reader(provider: PriceFeedProvider) -> Callable[[str], str | None]:
+    name = provider.value
     known: dict[str, str | None] = {}
 
     def read(pair: str) -> str | None:
@@ -115,18 +120,13 @@ def symbol_reader(provider: PriceFeedProvider) -> Callable[[str], str | None]:
         except KeyError:
             if len(known) >= 4096:  # bounded: pairs come from the exchange
                 known.clear()
-            symbol = known[pair] = from_exchange_symbol(provider, pair)
+            symbol = known[pair] = _base_of(name, pair)
             return symbol
 
     return read
 
 
-@functools.lru_cache(maxsize=1024)
-def _from_exchange_symbol(
-    provider: PriceFeedProvider, exchange_symbol: str
-) -> str | None:
-    # Cached: a feed sees the same few pairs on every frame.
-    name = provider.value
+def _base_of(name: str, exchange_symbol: str) -> str | None:
     if name == "binance":
         pair = exchange_symbol.upper()
         base = pair[:-4] if pair.endswith("USDT") else None
@@ -143,3 +143,6 @@ def _from_exchange_symbol(
     if base is None or not _CANONICAL.fullmatch(base):
         return None
     return base
+
+
+_READERS = {provider: _reader(provider) for provider in PriceFeedProvider}
