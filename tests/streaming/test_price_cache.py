@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from streaming import price_cache
 
@@ -50,28 +52,33 @@ def test_a_flushed_cache_gets_its_symbol_list_back(monkeypatch):
     assert price_cache.get_all_prices()["BTC"]["price"] == "2"
 
 
-def test_the_price_path_write_is_read_by_the_cache_api():
-    """astore_prices (inline for local memory, asyncio client for Redis)."""
+def test_the_price_path_write_is_read_by_the_cache_api(monkeypatch):
+    """astore_prices: inline for local memory, this loop's asyncio client for
+    Redis; never the thread kept for other backends."""
+    threaded: list[tuple] = []
+    submit = price_cache._writer.submit
+    spy = SimpleNamespace(submit=lambda *a: threaded.append(a) or submit(*a))
+    monkeypatch.setattr(price_cache, "_writer", spy)
+    on_redis = isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache)
 
-    async def write() -> None:
+    async def write() -> bool:
         await price_cache.astore_prices({"BTC": _price("BTC", "7")})
         await price_cache.astore_prices(
             {"BTC": _price("BTC", "8"), "ETH": _price("ETH", "2")}
         )
+        return asyncio.get_running_loop() in price_cache._clients
 
-    asyncio.run(write())
+    used_asyncio_client = asyncio.run(write())
     prices = price_cache.get_all_prices()
     assert {s: p["price"] for s, p in prices.items()} == {"BTC": "8", "ETH": "2"}
     assert prices["BTC"] == _price("BTC", "8")  # the same dict, exactly
+    assert threaded == []
+    assert used_asyncio_client is on_redis
 
 
 async def test_a_hung_redis_costs_one_wait_then_batches_are_skipped(
     monkeypatch, caplog
 ):
-    from types import SimpleNamespace
-
-    from django.core.cache.backends.redis import RedisCache
-
     # A "Redis" that accepts connections and never answers.
     server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     location = f"redis://127.0.0.1:{server.sockets[0].getsockname()[1]}/0"
