@@ -13,7 +13,6 @@ imports the site.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -98,7 +97,6 @@ class WebSocketServer:
         self._thread: threading.Thread | None = None
         self._server: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._in_flight: concurrent.futures.Future[Any] | None = None
         self._ready = threading.Event()
         self._error: str | None = None
         self._directory: RoomDirectory | None = None
@@ -208,35 +206,21 @@ class WebSocketServer:
         return self._loop
 
     async def _on_server_loop(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Await ``coro`` on the server's loop: inline when already on it.
+
+        The live callers are on it (the embedded worker runs on daphne's loop,
+        portfolio/runner.py) or there is none (``run_feeds``); ``stop()`` comes
+        from the thread that started the server, so it hops.
+        """
         loop = self._loop
         if loop is None or loop is asyncio.get_running_loop():
             return await coro
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
 
-    async def _hand_off(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Start ``coro`` on the server's loop; wait only for the one before it.
-
-        For price batches (embedded: the worker's loop is not the server's):
-        one wake-up of the server's loop per batch instead of two, since the
-        result would wake this loop again. At most one batch is in flight, so
-        batches keep their order and a busy server loop slows the publisher
-        down instead of piling batches up; a failed batch is logged.
-        """
-        loop = self._loop
-        if loop is None or loop is asyncio.get_running_loop():
-            await coro
-            return
-        previous = self._in_flight
-        if previous is not None and not previous.done():
-            await asyncio.wait({asyncio.wrap_future(previous)})
-        if previous is not None and not previous.cancelled() and previous.exception():
-            logger.warning("a price batch failed: %r", previous.exception())
-        self._in_flight = asyncio.run_coroutine_threadsafe(coro, loop)
-
     # Publishing (specification API).
     async def broadcast_prices(self, prices: list[dict[str, Any]]) -> None:
         """One batch of chosen prices to ``prices`` and each symbol's room."""
-        await self._hand_off(self._publish_prices(prices))
+        await self._on_server_loop(self._publish_prices(prices))
 
     async def _publish_prices(self, prices: list[dict[str, Any]]) -> None:
         occupied = await self._occupied(price_rooms(prices))

@@ -12,10 +12,16 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from devtools import FakeBinance
-from streaming.feeds.base import DataSource, PriceUpdate
+from streaming.feeds.base import DataSource
 from streaming.feeds.binance import BinancePriceFeed, stream_url
 
-from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until
+from .netutil import (
+    assert_stop_leaks_no_task,
+    kill_and_restart,
+    price_of,
+    started_feeds,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -28,26 +34,8 @@ async def fake():
 
 @pytest.fixture
 async def feed_for(fake):
-    feeds: list[BinancePriceFeed] = []
-
-    async def make(symbols: list[str], **kwargs) -> tuple[BinancePriceFeed, list]:
-        feed = BinancePriceFeed(symbols, url=fake.url, **{**FAST, **kwargs})
-        got: list[PriceUpdate] = []
-        feed.add_handler(got.append)
-        feeds.append(feed)
-        await feed.start()
-        return feed, got
-
-    yield make
-    for feed in feeds:
-        await feed.stop()
-
-
-async def price_of(got: list[PriceUpdate], symbol: str, price: str) -> PriceUpdate:
-    await wait_until(
-        lambda: any(u.symbol == symbol and u.price == Decimal(price) for u in got)
-    )
-    return next(u for u in got if u.symbol == symbol and u.price == Decimal(price))
+    async with started_feeds(BinancePriceFeed, fake.endpoint) as make:
+        yield make
 
 
 def test_url_base_semantics():
@@ -166,11 +154,8 @@ async def test_killed_and_restarted_server(fake, feed_for):
     feed, got = await feed_for(["BTC"])
     await fake.wait_clients(1)
     port = fake.port
-    await fake.stop()
-    await wait_until(lambda: not feed.connected)
     # longer than StreamConfig's default 5 attempts at these intervals
-    await asyncio.sleep(1.5)
-    await fake.start()
+    await kill_and_restart(fake, feed, 1.5)
     assert fake.port == port
     await fake.wait_clients(1)
     await fake.emit("BTC", price=Decimal("44"))
@@ -200,15 +185,7 @@ async def test_shards_over_stream_limit(fake, feed_for):
 
 
 async def test_stop_leaks_no_task(fake):
-    before = tasks_now()
-    feed = BinancePriceFeed(["BTC"], url=fake.url, **FAST)
-    await feed.start()
-    await fake.wait_clients(1)
-    feed.add_symbol("ETH")
-    await fake.drop()
-    await feed.stop()
-    await assert_no_task_leak(before)
-    await fake.wait_clients(0)
+    await assert_stop_leaks_no_task(fake, BinancePriceFeed, drop=True)
 
 
 # the fake itself --------------------------------------------------------------

@@ -12,11 +12,17 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from devtools import FakeCoinbase
-from streaming.feeds.base import DataSource, PriceUpdate
+from streaming.feeds.base import DataSource
 from streaming.feeds.coinbase import CoinbasePriceFeed
 
 from .conftest import load_fixture
-from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until
+from .netutil import (
+    assert_stop_leaks_no_task,
+    kill_and_restart,
+    price_of,
+    started_feeds,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -33,27 +39,8 @@ async def fake():
 
 @pytest.fixture
 async def feed_for(fake):
-    feeds: list[CoinbasePriceFeed] = []
-
-    async def make(symbols: list[str]) -> tuple[CoinbasePriceFeed, list]:
-        feed = CoinbasePriceFeed(symbols, url=fake.url, **FAST)
-        got: list[PriceUpdate] = []
-        feed.add_handler(got.append)
-        feeds.append(feed)
-        await feed.start()
-        return feed, got
-
-    yield make
-    for feed in feeds:
-        await feed.stop()
-
-
-async def price_of(got: list[PriceUpdate], symbol: str, price: str) -> PriceUpdate:
-    def found() -> bool:
-        return any(u.symbol == symbol and u.price == Decimal(price) for u in got)
-
-    await wait_until(found)
-    return next(u for u in got if u.symbol == symbol and u.price == Decimal(price))
+    async with started_feeds(CoinbasePriceFeed, fake.endpoint) as make:
+        yield make
 
 
 async def test_handshake_and_exact_prices(fake, feed_for):
@@ -173,10 +160,7 @@ async def test_killed_and_restarted_server(fake, feed_for):
     feed, got = await feed_for(["BTC"])
     await fake.wait_clients(1)
     port = fake.port
-    await fake.stop()
-    await wait_until(lambda: not feed.connected)
-    await asyncio.sleep(1.5)  # more than StreamConfig's default 5 attempts
-    await fake.start()
+    await kill_and_restart(fake, feed, 1.5)  # > StreamConfig's default 5 attempts
     assert fake.port == port
     await fake.wait_clients(1)
     await wait_until(lambda: fake.subscriptions and fake.subscriptions[0])
@@ -185,14 +169,7 @@ async def test_killed_and_restarted_server(fake, feed_for):
 
 
 async def test_stop_leaks_no_task(fake):
-    before = tasks_now()
-    feed = CoinbasePriceFeed(["BTC"], url=fake.url, **FAST)
-    await feed.start()
-    await fake.wait_clients(1)
-    feed.add_symbol("ETH")
-    await feed.stop()
-    await assert_no_task_leak(before)
-    await fake.wait_clients(0)
+    await assert_stop_leaks_no_task(fake, CoinbasePriceFeed)
 
 
 # the fake itself --------------------------------------------------------------

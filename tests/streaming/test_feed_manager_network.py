@@ -7,17 +7,24 @@ import time
 import pytest
 
 from devtools import FakeBinance, FakeCoinbase
-from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
+from streaming.feeds.base import DataSource, PriceFeedProvider
 from streaming.feeds.binance import BinancePriceFeed
 from streaming.feeds.coinbase import CoinbasePriceFeed
-from streaming.feeds.manager import PriceFeedManager, default_feed_factory
+from streaming.feeds.manager import default_feed_factory
 
-from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until
+from .netutil import (
+    FAST,
+    STALE_AFTER,
+    SYMBOLS,
+    assert_no_task_leak,
+    failover_manager,
+    next_updates,
+    serving,
+    tasks_now,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(30)
-
-STALE_AFTER = 0.5
-SYMBOLS = ["BTC", "ETH"]
 
 
 @pytest.fixture
@@ -35,21 +42,16 @@ async def fakes():
 async def running(fakes):
     binance, coinbase = fakes
     before = tasks_now()
-    manager = PriceFeedManager(stale_after=STALE_AFTER, check_interval=0.05)
-    manager.add_feed(BinancePriceFeed(SYMBOLS, url=binance.url, **FAST), True)
-    manager.add_feed(CoinbasePriceFeed(SYMBOLS, url=coinbase.url, **FAST))
-    got: list[PriceUpdate] = []
+    manager, got = failover_manager(
+        BinancePriceFeed(SYMBOLS, url=binance.url, **FAST),
+        CoinbasePriceFeed(SYMBOLS, url=coinbase.url, **FAST),
+    )
     events: list[dict] = []
-    manager.add_handler(got.append)
     manager.add_status_handler(events.append)
     await manager.start()
     yield manager, got, events
     await manager.stop()
     await assert_no_task_leak(before)
-
-
-def serving(manager: PriceFeedManager, provider: str) -> list[str]:
-    return manager.get_provider_status()[provider]["serving"]
 
 
 async def test_failover_recovery_and_both_down(fakes, running):
@@ -62,9 +64,7 @@ async def test_failover_recovery_and_both_down(fakes, running):
     silent_at = time.monotonic()
     await wait_until(lambda: serving(manager, "coinbase") == SYMBOLS, STALE_AFTER + 1)
     assert time.monotonic() - silent_at < STALE_AFTER + 1
-    mark = len(got)
-    await wait_until(lambda: len(got) > mark + 4)
-    assert {u.source for u in got[mark:]} == {DataSource.COINBASE}
+    assert {u.source for u in await next_updates(got)} == {DataSource.COINBASE}
     switches = [e for e in events if e["type"] == "feed_switch"]
     assert {(e["symbol"], e["from"], e["to"]) for e in switches} >= {
         ("BTC", "binance", "coinbase"),
@@ -73,9 +73,7 @@ async def test_failover_recovery_and_both_down(fakes, running):
 
     binance.silent(False)
     await wait_until(lambda: serving(manager, "binance") == SYMBOLS, 5)
-    mark = len(got)
-    await wait_until(lambda: len(got) > mark + 4)
-    assert {u.source for u in got[mark:]} == {DataSource.BINANCE}
+    assert {u.source for u in await next_updates(got)} == {DataSource.BINANCE}
     assert any(e.get("reason") == "recovered" for e in events)
 
     await binance.stop()

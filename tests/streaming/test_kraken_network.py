@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 import pytest
 
 from devtools import FakeBinance, FakeKraken
-from streaming.feeds.base import DataSource, PriceFeedProvider, PriceUpdate
+from streaming.feeds.base import DataSource, PriceFeedProvider
 from streaming.feeds.binance import BinancePriceFeed
 from streaming.feeds.kraken import KrakenPriceFeed
-from streaming.feeds.manager import PriceFeedManager, default_feed_factory
+from streaming.feeds.manager import default_feed_factory
 from streaming.manager import StreamManager
 from streaming.stream_types import StreamStatus
 
-from .netutil import FAST, assert_no_task_leak, tasks_now, wait_until
+from .netutil import (
+    FAST,
+    SYMBOLS,
+    assert_no_task_leak,
+    assert_stop_leaks_no_task,
+    failover_manager,
+    kill_and_restart,
+    next_updates,
+    price_of,
+    serving,
+    started_feeds,
+    tasks_now,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -28,27 +40,8 @@ async def fake():
 
 @pytest.fixture
 async def feed_for(fake):
-    feeds: list[KrakenPriceFeed] = []
-
-    async def make(symbols: list[str], **kwargs) -> tuple[KrakenPriceFeed, list]:
-        feed = KrakenPriceFeed(symbols, url=fake.endpoint, **FAST, **kwargs)
-        got: list[PriceUpdate] = []
-        feed.add_handler(got.append)
-        feeds.append(feed)
-        await feed.start()
-        return feed, got
-
-    yield make
-    for feed in feeds:
-        await feed.stop()
-
-
-async def price_of(got: list[PriceUpdate], symbol: str, price: str) -> PriceUpdate:
-    def found() -> bool:
-        return any(u.symbol == symbol and u.price == Decimal(price) for u in got)
-
-    await wait_until(found)
-    return next(u for u in got if u.symbol == symbol and u.price == Decimal(price))
+    async with started_feeds(KrakenPriceFeed, fake.endpoint) as make:
+        yield make
 
 
 async def test_subscribe_snapshot_and_exact_updates(fake, feed_for):
@@ -145,10 +138,7 @@ async def test_drop_resubscribes_and_prices_resume(fake, feed_for):
 async def test_killed_and_restarted_server(fake, feed_for):
     feed, got = await feed_for(["BTC"])
     await fake.wait_clients(1)
-    await fake.stop()
-    await wait_until(lambda: not feed.connected)
-    await asyncio.sleep(0.5)
-    await fake.start()
+    await kill_and_restart(fake, feed, 0.5)
     await fake.wait_clients(1)
     await wait_until(lambda: fake.subscriptions == [["BTC/USD"]])
     await fake.emit("BTC", price=Decimal("9.75"))
@@ -156,24 +146,10 @@ async def test_killed_and_restarted_server(fake, feed_for):
 
 
 async def test_stop_leaks_no_task(fake):
-    before = tasks_now()
-    feed = KrakenPriceFeed(["BTC"], url=fake.endpoint, **FAST)
-    await feed.start()
-    await fake.wait_clients(1)
-    feed.add_symbol("ETH")
-    await feed.stop()
-    await assert_no_task_leak(before)
-    await fake.wait_clients(0)
+    await assert_stop_leaks_no_task(fake, KrakenPriceFeed)
 
 
 # failover with Binance primary --------------------------------------------------
-
-STALE_AFTER = 0.5
-SYMBOLS = ["BTC", "ETH"]
-
-
-def serving(manager: PriceFeedManager, provider: str) -> list[str]:
-    return manager.get_provider_status()[provider]["serving"]
 
 
 async def test_binance_primary_fails_over_to_kraken_and_back(fake):
@@ -181,26 +157,23 @@ async def test_binance_primary_fails_over_to_kraken_and_back(fake):
     async with FakeBinance(seed=6) as binance:
         binance.start_ticking(SYMBOLS, 20)
         fake.start_ticking(SYMBOLS, 20)
-        manager = PriceFeedManager(stale_after=STALE_AFTER, check_interval=0.05)
-        manager.add_feed(BinancePriceFeed(SYMBOLS, url=binance.url, **FAST), True)
-        manager.add_feed(KrakenPriceFeed(SYMBOLS, url=fake.endpoint, **FAST))
-        got: list[PriceUpdate] = []
-        manager.add_handler(got.append)
+        manager, got = failover_manager(
+            BinancePriceFeed(SYMBOLS, url=binance.url, **FAST),
+            KrakenPriceFeed(SYMBOLS, url=fake.endpoint, **FAST),
+        )
         await manager.start()
         try:
             await wait_until(lambda: serving(manager, "binance") == SYMBOLS)
             await binance.stop()
             await wait_until(lambda: serving(manager, "kraken") == SYMBOLS, 3)
-            mark = len(got)
-            await wait_until(lambda: len(got) > mark + 4)
-            assert {u.source for u in got[mark:]} == {DataSource.KRAKEN}
-            assert all(isinstance(u.price, Decimal) for u in got[mark:])
+            fresh = await next_updates(got)
+            assert {u.source for u in fresh} == {DataSource.KRAKEN}
+            assert all(isinstance(u.price, Decimal) for u in fresh)
 
             await binance.start()
             await wait_until(lambda: serving(manager, "binance") == SYMBOLS, 5)
-            mark = len(got)
-            await wait_until(lambda: len(got) > mark + 4)
-            assert {u.source for u in got[mark:]} == {DataSource.BINANCE}
+            fresh = await next_updates(got)
+            assert {u.source for u in fresh} == {DataSource.BINANCE}
         finally:
             await manager.stop()
             fake.stop_ticking()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from streaming.delivery import server as server_module
 from streaming.delivery.server import WebSocketServer
 from streaming.exceptions import ConfigurationError
 
@@ -44,34 +46,45 @@ async def test_stop_closes_every_client_with_1001(tmp_path):
     assert "Traceback" not in out, out
 
 
-async def test_price_batches_are_handed_off_in_order_one_at_a_time(caplog):
-    """Embedded: batches go to the server's loop (another thread) without waiting
-    for each result, but never two at once, in order; a failure is logged."""
-    import threading
+def _btc(price: str) -> list[dict[str, str]]:
+    return [{"symbol": "BTC", "price": price, "source": "binance"}]
 
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = WebSocketServer(application=object())
-    server._loop = loop  # what start() records once daphne listens
-    seen, running = [], []
 
-    async def batch(n: int) -> None:
-        running.append(n)
-        assert len(running) == 1  # the one before has finished
-        await asyncio.sleep(0.01)
-        seen.append(n)
-        running.remove(n)
-        if n == 3:
+@pytest.mark.django_db(transaction=True)
+async def test_on_the_servers_loop_each_price_batch_is_published_inline(
+    connection_manager, ws_connect, monkeypatch
+):
+    """Embedded (portfolio/runner.py): the worker runs on daphne's own loop, so a
+    batch is published before broadcast_prices returns, in order, and a failed
+    one reaches the caller (the publisher counts it)."""
+    comm = await ws_connect()
+    await comm.send_to(text_data='{"action": "subscribe", "rooms": ["prices"]}')
+    await comm.receive_json_from(timeout=5)
+    layer = {"down": False}
+    published: list[str] = []
+    real_publish = server_module.publish_frame
+
+    async def publish(group: str, room: str | None, text: str, **kwargs) -> None:
+        if layer["down"]:
             raise RuntimeError("layer down")
+        await real_publish(group, room, text, **kwargs)
+        published.append(json.loads(text)["data"]["prices"][0]["price"])
 
+    monkeypatch.setattr(server_module, "publish_frame", publish)
+    server = WebSocketServer(application=object())
+    server._loop = asyncio.get_running_loop()  # what start() records
     try:
-        for n in range(6):
-            await server._hand_off(batch(n))
-        await asyncio.wrap_future(server._in_flight)
-        assert seen == [0, 1, 2, 3, 4, 5]
-        assert "a price batch failed" in caplog.text
+        await server.broadcast_prices(_btc("1"))
+        assert published == ["1"]  # published before the call returned
+        layer["down"] = True
+        with pytest.raises(RuntimeError, match="layer down"):
+            await server.broadcast_prices(_btc("2"))
+        layer["down"] = False
+        await server.broadcast_prices(_btc("3"))
+        assert published == ["1", "3"]
+        received: list[dict[str, str]] = []
+        while len(received) < 2:  # a backlog may reach the hub merged into one frame
+            received += (await comm.receive_json_from(timeout=5))["data"]["prices"]
+        assert received == _btc("1") + _btc("3")
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+        await comm.disconnect()
