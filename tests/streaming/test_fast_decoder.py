@@ -13,6 +13,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streaming.exceptions import DataError
 from streaming.feeds import binance_frames, coinbase
@@ -227,3 +229,53 @@ def test_a_zero_or_tiny_amount_with_a_huge_exponent_is_refused(text):
 def test_ordinary_zeros_are_amounts():
     assert decimal_field({"v": "0.00000000"}, "v") == 0
     assert decimal_field({"v": "0"}, "v") == 0
+
+
+# Typed and generic paths must agree on every input, not only the cases above.
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.sampled_from(["NaN", "-Infinity", "1e31", "0E-99", " 1", "1_0", "+5", ""]),
+    st.text(max_size=70),
+    st.decimals(allow_nan=False, allow_infinity=False, places=8),
+)
+
+
+def _outcome(parse, obj):
+    try:
+        return parse(obj)
+    except DataError as exc:
+        return ("DataError", str(exc))
+
+
+def _same_either_way(raw, decode, parse):
+    typed = _outcome(parse, decode(raw))
+    generic = _outcome(parse, loads(raw))
+    assert typed == generic
+
+
+@settings(max_examples=400, deadline=None)
+@given(key=st.sampled_from(["E", "s", "c", "v", "p", "P", "e"]), value=_values)
+def test_binance_typed_and_generic_paths_agree(key, value):
+    frame = json.loads(json.dumps(TICKER))
+    frame["data"][key] = value
+    raw = json.dumps(frame, default=str)  # a Decimal value is sent as a number
+    if isinstance(value, Decimal):
+        raw = raw.replace(f'"{value}"', str(value))
+    _same_either_way(raw, binance_frames.decode, binance_frames.parse_message)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    key=st.sampled_from(
+        ["type", "sequence", "product_id", "price", "time", "volume_24h", "open_24h"]
+    ),
+    value=_values,
+)
+def test_coinbase_typed_and_generic_paths_agree(key, value):
+    raw = json.dumps(dict(COINBASE_TICKER, **{key: value}), default=str)
+    if isinstance(value, Decimal):
+        raw = raw.replace(f'"{value}"', str(value))
+    _same_either_way(raw, coinbase.decode, CoinbasePriceFeed.parse_ticker)
