@@ -15,6 +15,8 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from portfolio import services
 from portfolio.ledger import position_cache, selectors
@@ -231,3 +233,14 @@ def test_decimals_round_trip_exactly_through_the_cache(user, replays):
     assert (cached[0].amount, cached[0].cost_basis) == (amount, cost)
     assert str(cached[0].amount) == str(fresh[0].amount)
     assert all(type(v) is Decimal for v in (cached[0].amount, cached[0].cost_basis))
+
+
+def test_a_cached_request_costs_one_query_the_token(user, django_assert_num_queries):
+    services.holding_create(owner=user, symbol="BTC", amount=Decimal("1"))
+    client = APIClient()
+    token = Token.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get(PORTFOLIO).status_code == 200  # replays, fills the cache
+    with django_assert_num_queries(1):  # the token lookup; no ledger, no settings
+        body = client.get(PORTFOLIO).json()
+    assert body["holdings"][0]["amount"] == "1"
