@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.http import HttpResponse
 from django.test import AsyncClient, RequestFactory
 from django.utils.module_loading import import_string
@@ -74,3 +75,6 @@ async def test_the_asgi_stack_serves_the_portfolio(user):
     anonymous = await AsyncClient().get("/api/portfolio/")
     assert anonymous.status_code == 401
     assert anonymous["WWW-Authenticate"] == "Token"
+    # The view ran in asgiref's thread, whose connection (kept on PostgreSQL)
+    # would stop the test database from being dropped.
+    await sync_to_async(connections.close_all)()
