@@ -8,6 +8,8 @@ class PortfolioConfig(AppConfig):
 
     def ready(self) -> None:
         from . import realtime, session_sockets
+        from .ledger import position_cache
 
         realtime.connect()
         session_sockets.connect()
+        position_cache.connect()

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 from streaming import price_cache
 
 from .. import history, selectors, services, valuation
-from ..ledger import selectors as ledger_selectors
+from ..ledger import position_cache
 from ..market import reports
 from ..models import Alert, AlertRule, Holding, WatchedSymbol
 from . import serializers as s
@@ -179,8 +179,9 @@ class PortfolioView(APIView):
 
     @extend_schema(responses=s.PortfolioSummarySerializer)
     def get(self, request: Request) -> Response:
-        # Replayed from the ledger: closed positions carry realized P/L only.
-        holdings = ledger_selectors.positions(owner=request.user)
+        # Replayed from the ledger (cached until it changes): closed positions
+        # carry realized P/L only.
+        holdings = position_cache.positions(owner=request.user)
         prices = price_cache.get_prices({h.symbol for h in holdings if h.amount})
         summary = valuation.portfolio_summary(
             holdings=holdings,

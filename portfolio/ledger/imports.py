@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..valuation import decimal_str
-from . import csv_detect, lots
+from . import csv_detect, lots, position_cache
 from .csv_common import FormatError, ImportRow, ParseResult, RowError
 from .models import Transaction, TransactionOrigin
 from .services import holdings_sync, transaction_build
@@ -104,16 +104,18 @@ def _store(
     owner: AbstractBaseUser, parsed: ParseResult, existing: set[str]
 ) -> tuple[list[dict[str, Any]], int]:
     preview, created, line_of = [], 0, {}
-    for row in parsed.rows:
-        if row.import_id in existing:
-            preview.append(_preview(row, "duplicate"))
-            continue
-        existing.add(row.import_id)
-        txn = _build(owner, row, parsed.format)
-        txn.save()
-        line_of[txn.pk] = row
-        created += 1
-        preview.append(_preview(row, "new"))
+    # Thousands of rows: the owner's cached positions are invalidated once.
+    with position_cache.invalidating(owner.pk):
+        for row in parsed.rows:
+            if row.import_id in existing:
+                preview.append(_preview(row, "duplicate"))
+                continue
+            existing.add(row.import_id)
+            txn = _build(owner, row, parsed.format)
+            txn.save()
+            line_of[txn.pk] = row
+            created += 1
+            preview.append(_preview(row, "new"))
     symbols = {row.symbol for row in line_of.values()}
     try:
         holdings_sync(owner=owner, symbols=symbols)

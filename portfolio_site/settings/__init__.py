@@ -218,7 +218,15 @@ else:
             "CONFIG": {"capacity": 1000, "expiry": 30, "group_expiry": 86400},
         },
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room above LocMemCache's default 300 entries: prices, throttles and two
+    # keys per owner's cached positions share it, and a full cache culls a
+    # third of its keys at random (prices included).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
