@@ -101,7 +101,20 @@ def positions(*, owner: AbstractBaseUser) -> list[Position]:
 
 
 def _bump(owner_id: int) -> None:
-    cache.set(_version_key(owner_id), _new_token(), timeout=None)
+    try:
+        cache.set(_version_key(owner_id), _new_token(), timeout=None)
+    except Exception:  # noqa: BLE001 - the cache server may be down
+        # The write is committed: failing the request now would tell the user
+        # it was not, and a retry would enter it twice. The old entry ages out
+        # within ENTRY_TIMEOUT (and a cache that is down serves nothing).
+        logger.error(
+            "Cached positions of owner %s could not be invalidated; they may "
+            "show the ledger before this write for up to %d s",
+            owner_id,
+            ENTRY_TIMEOUT,
+            exc_info=True,
+        )
+        return
     logger.debug("Cached positions of owner %s invalidated", owner_id)
 
 
@@ -111,8 +124,8 @@ def invalidate(owner_id: int, using: str = DEFAULT_DB_ALIAS) -> None:
     After the commit, not before: a reader between an early invalidation and
     the commit would replay the old ledger and cache it under the new token.
     Outside a transaction Django runs it at once; a rollback discards it, as
-    nothing changed. Not ``robust``: a cache that cannot be told is an error
-    the writer sees, rather than stale positions served until the entry ages out.
+    nothing changed. A cache that cannot be told is logged, never an error for
+    a write that is already committed (see ``_bump``).
     """
     transaction.on_commit(partial(_bump, owner_id), using=using)
 

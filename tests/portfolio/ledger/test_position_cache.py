@@ -244,3 +244,21 @@ def test_a_cached_request_costs_one_query_the_token(user, django_assert_num_quer
     with django_assert_num_queries(1):  # the token lookup; no ledger, no settings
         body = client.get(PORTFOLIO).json()
     assert body["holdings"][0]["amount"] == "1"
+
+
+def test_a_cache_that_cannot_be_told_never_fails_a_committed_write(
+    api, user, monkeypatch, caplog
+):
+    """The write is saved: a 500 would make the user enter it again."""
+    real_set = cache.set
+
+    def refuse_versions(key, *args, **kwargs):
+        if key == position_cache._version_key(user.pk):
+            raise ConnectionError("cache server down")
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", refuse_versions)
+    with caplog.at_level("ERROR", logger="portfolio.ledger.position_cache"):
+        add(api, "buy", "2", "2024-01-01T00:00:00Z")  # asserts 201
+    assert Transaction.objects.filter(owner=user).count() == 1
+    assert "could not be invalidated" in caplog.text
