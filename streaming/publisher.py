@@ -7,12 +7,15 @@ and a slow browser never receives an old price first). Everything due at the
 same moment leaves as ONE batch, so one channel-layer message carries many
 symbols.
 
-Across symbols, batches are at least ``batch_gap`` apart (default 25 ms): the
-first change after a quiet gap still leaves at once, but changes of many
-symbols arriving close together (a busy market, each symbol on its own
-leading edge) share one frame instead of one frame each. Every frame costs a
-send per browser, so this bounds frames per browser to ``1 / batch_gap`` per
-second whatever the tick rate, for at most ``batch_gap`` of added latency
+Across symbols, batches are paced by a frame budget: one batch per
+``batch_gap`` (default 25 ms) on average, with up to ``burst`` (default 4)
+saved up while the market is quiet. Changes that come a little closer than
+``batch_gap`` (exchange jitter, a few symbols at once) still leave at once; a
+busy market, each symbol on its own leading edge, keeps ticking faster than
+that and then shares frames ``batch_gap`` apart instead of one frame each.
+Every frame costs a send per browser, so this bounds frames per browser to
+``1 / batch_gap`` per second (plus the burst) whatever the tick rate, for at
+most ``batch_gap`` of added latency, and only when the budget is spent
 (measured in bench/fanout.py; docs/benchmarks.md).
 
 Prices may be offered with their values as they are (Decimal, datetime: the
@@ -43,12 +46,19 @@ class ConflatingPublisher(EventHandler):
     and hands batches of JSON-safe dicts to ``sink``."""
 
     def __init__(
-        self, sink: Sink, interval: float = 0.25, batch_gap: float = 0.025
+        self,
+        sink: Sink,
+        interval: float = 0.25,
+        batch_gap: float = 0.025,
+        burst: int = 4,
     ) -> None:
         self._sink = sink
         self.interval = interval
         self.batch_gap = batch_gap
-        self._last_batch = float("-inf")
+        self.burst = max(1, burst)
+        # The frame budget: batches that may leave now, refilled one per gap.
+        self._budget = float(self.burst)
+        self._budget_at = time.monotonic()
         self._pending: dict[str, dict[str, Any]] = {}
         self._last_sent: dict[str, float] = {}
         self._wake = asyncio.Event()
@@ -119,20 +129,32 @@ class ConflatingPublisher(EventHandler):
             return
         self.batches += 1
         self.published += len(batch)
-        self._last_batch = time.monotonic()
+
+    def _refill(self, now: float) -> float:
+        """The budget at ``now``: batches that may leave without waiting."""
+        if self.batch_gap > 0:
+            earned = (now - self._budget_at) / self.batch_gap
+            self._budget = min(float(self.burst), self._budget + earned)
+        else:
+            self._budget = float(self.burst)
+        self._budget_at = now
+        return self._budget
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            # Let updates that arrived in the same loop turn join this batch,
-            # and keep batches batch_gap apart so close changes share a frame.
+            # Let updates that arrived in the same loop turn join this batch;
+            # with the budget spent, wait for the next one so close changes
+            # share a frame.
             await asyncio.sleep(0)
-            gap = self._last_batch + self.batch_gap - time.monotonic()
-            if gap > 0:
-                await asyncio.sleep(gap)
+            budget = self._refill(time.monotonic())
+            if budget < 1:
+                await asyncio.sleep((1 - budget) * self.batch_gap)
             now = time.monotonic()
             batch, next_due = self._due(now)
+            if batch:
+                self._budget = self._refill(now) - 1
             await self._send(batch, now)
             if next_due is not None:
                 try:

@@ -135,3 +135,68 @@ async def test_the_bus_data_keeps_decimals_and_the_sink_gets_exact_text():
     assert batches == [[update.to_dict()]]
     assert batches[0][0]["price"] == "100"  # exact fixed-point text, never 1E+2
     assert batches[0][0]["timestamp"] == "2026-12-07T12:00:00.123000+00:00"
+
+
+async def _published(batches: list, count: int, within: float = 3.0) -> bool:
+    """Wait (bounded) until ``count`` batches arrived."""
+    for _ in range(int(within / 0.01)):
+        if len(batches) >= count:
+            return True
+        await asyncio.sleep(0.01)
+    return len(batches) >= count
+
+
+async def test_changes_within_the_burst_leave_at_once_one_frame_each():
+    """Jitter or a few symbols in a row must not wait for the batch gap.
+
+    The gap here is 60 s: a change that had to wait for it would never arrive
+    within the bounded wait below.
+    """
+    batches: list[list[dict]] = []
+
+    async def sink(batch):
+        batches.append(batch)
+
+    publisher = ConflatingPublisher(sink, interval=0.01, batch_gap=60, burst=3)
+    await publisher.start()
+    try:
+        for i, symbol in enumerate(("A1", "B1", "C1"), start=1):
+            publisher.offer(price(symbol, "1"))
+            assert await _published(batches, i), f"{symbol} waited"
+        assert [b[0]["symbol"] for b in batches] == ["A1", "B1", "C1"]
+        # The budget is spent: the next change waits for the gap, and the ones
+        # after it join the same frame.
+        publisher.offer(price("D1", "1"))
+        publisher_waits = not await _published(batches, 4, within=0.3)
+        publisher.offer(price("E1", "1"))
+        assert publisher_waits
+        await publisher.flush()
+        assert sorted(p["symbol"] for p in batches[-1]) == ["D1", "E1"]
+    finally:
+        await publisher.stop()
+
+
+async def test_a_sustained_stream_shares_frames_within_the_budget():
+    """120 symbols, each on its own leading edge, over ~0.25 s: frames stay
+    within burst + elapsed / gap, and every price is published once."""
+    batches: list[list[dict]] = []
+
+    async def sink(batch):
+        batches.append(batch)
+
+    gap = 0.05
+    publisher = ConflatingPublisher(sink, interval=0.01, batch_gap=gap, burst=2)
+    await publisher.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        for i in range(120):
+            publisher.offer(price(f"S{i}", "1"))
+            await asyncio.sleep(0.002)
+        await publisher.flush()
+        elapsed = loop.time() - started
+    finally:
+        await publisher.stop()
+    published = [p["symbol"] for b in batches for p in b]
+    assert sorted(published) == sorted(f"S{i}" for i in range(120))
+    assert len(batches) <= 2 + elapsed / gap + 1  # + the final flush
