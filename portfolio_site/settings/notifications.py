@@ -21,7 +21,9 @@ NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=5.0)
 EMAIL_TIMEOUT = NOTIFY_TIMEOUT
 # Off by default (server-side request forgery): webhook and Apprise targets on
 # private, loopback or link-local addresses are refused unless this is 1.
-NOTIFY_ALLOW_PRIVATE_ADDRESSES = env.bool("NOTIFY_ALLOW_PRIVATE_ADDRESSES", default=False)
+NOTIFY_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "NOTIFY_ALLOW_PRIVATE_ADDRESSES", default=False
+)
 # Retries: attempt n waits min(MAX, BASE * 2^(n-1)) * a jitter in [0.5, 1];
 # the defaults make 8 attempts over at least 20 minutes.
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)

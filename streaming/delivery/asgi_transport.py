@@ -19,6 +19,12 @@ The hub's hot path reaches past two public APIs, and only here:
   reading. The hub reads its size, plus what the kernel still holds in the
   socket's send queue (``TIOCOUTQ``, which is where a backlog sits first),
   to cut such a client off.
+* **Keepalive pings spread over the interval.** daphne pings a socket
+  ``ping_interval`` after it connected (or last sent something), from one
+  timer that walks every connection; sockets that connect together (every
+  browser, after a server restart) are pinged in the same turn of the loop.
+  :func:`spread_keepalive` moves each socket's first ping earlier by its own
+  fraction of the interval (protocol ``last_ping``).
 * **Broadcast frames written straight to the socket.** Twisted's
   ``transport.write`` always buffers, then registers and unregisters a writer
   with the reactor (two ``epoll_ctl`` per frame per socket) before the
@@ -46,6 +52,8 @@ import logging
 import struct
 import sys
 import termios
+import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +67,8 @@ __all__ = [
     "abort",
     "close_with_code",
     "direct_socket",
+    "spread_keepalive",
+    "keep_keepalive_phase",
     "direct_write_supported",
     "kernel_unsent",
     "text_frame",
@@ -150,6 +160,52 @@ def _daphne_protocol(socket: Any) -> Any | None:
         if send is None:
             return None
     return None
+
+
+# Golden-ratio steps: any number of sockets connecting together get phases
+# spread evenly over the interval (a low-discrepancy sequence, no clumps).
+_GOLDEN = 0.6180339887498949
+_keepalive_phase = 0.0
+_keepalive_offsets: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def _keepalive(socket: Any) -> tuple[Any, float] | tuple[None, None]:
+    protocol = _daphne_protocol(socket)
+    interval = getattr(getattr(protocol, "server", None), "ping_interval", None)
+    if (
+        not isinstance(interval, int | float)
+        or interval <= 0
+        or not isinstance(getattr(protocol, "last_ping", None), float)
+    ):
+        return None, None
+    return protocol, float(interval)
+
+
+def spread_keepalive(socket: Any) -> float | None:
+    """Give this socket's keepalive ping its own phase; the offset in seconds.
+
+    A thousand browsers reconnecting after a restart would otherwise be pinged,
+    and answer, in one turn of the loop every ``ping_interval`` (a stall of
+    tens of milliseconds that every client of a broadcast then waits out).
+    None when the socket is not daphne's or its keepalive is off.
+    """
+    global _keepalive_phase
+    protocol, interval = _keepalive(socket)
+    if protocol is None or interval is None:
+        return None
+    _keepalive_phase = (_keepalive_phase + _GOLDEN) % 1.0
+    offset = _keepalive_offsets[protocol] = _keepalive_phase * interval
+    protocol.last_ping = time.time() - offset
+    return offset
+
+
+def keep_keepalive_phase(socket: Any) -> None:
+    """After a frame from the client: daphne restarted its ping interval at
+    "now" (so clients that spoke together would be pinged together again)."""
+    protocol = _daphne_protocol(socket)
+    offset = _keepalive_offsets.get(protocol) if protocol is not None else None
+    if offset is not None:
+        protocol.last_ping = time.time() - offset
 
 
 def _autobahn_sendable(code: int) -> bool:

@@ -169,6 +169,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
+        asgi_transport.keep_keepalive_phase(self)
         try:
             if not self.limiter.take():
                 raise ClientError("Too many frames; slow down.", "rate_limited")

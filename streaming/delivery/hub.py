@@ -171,6 +171,7 @@ class ConnectionManager:
             direct=asgi_transport.direct_socket(websocket),
         )
         self._clients[client_id] = client
+        asgi_transport.spread_keepalive(websocket)
         await self._presence.add(client_id, client.presence_fields(client_id), set())
         return client_id
 

@@ -3,7 +3,8 @@
 Twisted's reactor starts once per process, so tests that need a real daphne
 run it here: ``python -m tests.streaming.delivery.serve_probe``. It prints
 ``PORT <n>`` once listening on 127.0.0.1, then answers one command per line:
-``probe`` -> ``PROBE <json>`` (what the hub sees of each local client) and
+``probe`` -> ``PROBE <json>`` (what the hub sees of each local client, and
+when daphne will next ping it) and
 ``broadcast <count> <size> <gap_ms>`` -> ``BROADCAST <json>`` after writing
 ``count`` frames of ``size`` padding bytes to every client through the hub's
 broadcast writer (``gap_ms`` apart), with the write-path counters and how many
@@ -36,9 +37,18 @@ async def _probe() -> list[dict[str, Any]]:
                 "transport": None if transport is None else type(transport).__name__,
                 "unsent_bytes": asgi_transport.unsent_bytes(transport),
                 "past_session_wrapper": client.send != client.socket.base_send,
+                "keepalive_due_in": _keepalive_due_in(client.direct),
             }
         )
     return out
+
+
+def _keepalive_due_in(direct: Any) -> float | None:
+    """Seconds until daphne's next keepalive ping to this socket."""
+    if direct is None:
+        return None
+    protocol = direct.protocol
+    return protocol.last_ping + protocol.server.ping_interval - time.time()
 
 
 async def _broadcast(count: int, size: int, gap_ms: float) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 
 import pytest
 
@@ -40,6 +41,35 @@ async def test_real_daphne_transport_is_found_and_its_backlog_readable(tmp_path)
     finally:
         out = server.finish()
     assert "Traceback" not in out, out
+
+
+@pytest.mark.timeout(60)
+async def test_sockets_that_connect_together_are_pinged_across_the_interval(tmp_path):
+    """daphne would ping all of them in one turn every ping_interval (20 s)."""
+    server = ProbeServer(tmp_path)
+    clients = []
+    try:
+        await server.start()
+        clients = [await server.client() for _ in range(10)]
+        # Then all of them speak at once (a page subscribing after a restart):
+        # daphne restarts each socket's ping interval on every client frame.
+        for ws in clients:
+            await ws.send(json.dumps({"action": "ping"}))
+        for ws in clients:
+            await asyncio.wait_for(ws.recv(), 10)
+        report = await server.probe()
+        due = sorted(c["keepalive_due_in"] for c in report)
+        for ws in clients:
+            await ws.close()
+        await server.stop()
+    finally:
+        out = server.finish()
+    assert "Traceback" not in out, out
+    assert len(due) == 10 and all(d is not None for d in due), report
+    assert 0 < due[0] and due[-1] <= 20, due  # never later than daphne's own
+    # Golden-ratio phases: ten sockets cover most of the 20 s, none bunched.
+    assert due[-1] - due[0] > 14, due
+    assert min(b - a for a, b in zip(due, due[1:], strict=False)) > 0.5, due
 
 
 def test_channels_session_wrapper_still_leaves_frames_alone():
