@@ -361,10 +361,12 @@ class ConnectionManager:
         while True:
             await asyncio.sleep(REFRESH_EVERY)
             try:
-                for client_id, client in list(self._clients.items()):
-                    await self._presence.add(
-                        client_id, client.presence_fields(client_id), client.rooms
-                    )
+                await self._presence.refresh(
+                    [
+                        (client_id, client.presence_fields(client_id), client.rooms)
+                        for client_id, client in list(self._clients.items())
+                    ]
+                )
                 await self._channel.rejoin()
             except asyncio.CancelledError:
                 raise
