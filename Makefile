@@ -35,8 +35,9 @@ migrate: install
 run: migrate
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-## make test: the whole suite twice — embedded, then PostgreSQL + Redis
+## make test: lint, then the whole suite twice — embedded, then PostgreSQL + Redis
 test: install-dev browser services
+	$(MAKE) lint
 	$(MAKE) test-embedded
 	$(MAKE) test-real
 
@@ -59,6 +60,7 @@ browser:
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: install-dev
 	$(PY) -m bench.run_all

@@ -1,1 +1,3 @@
-"""Benchmarks (issue 8). Not part of `make test`; run `make bench` or `python -m bench.run_all`."""
+"""Benchmarks (issue 8). Not part of `make test`; run `make bench` or `python -m
+bench.run_all`.
+"""

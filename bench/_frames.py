@@ -1,4 +1,6 @@
-"""The browser frame both baselines send: the same shape (and bytes) as the app's price frame."""
+"""The browser frame both baselines send: the same shape (and bytes) as the app's price
+frame.
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """API: p50/p99 latency and requests/s of GET /api/portfolio/ (50 holdings, token auth).
 
-Starts the embedded app (``manage.py serve``: daphne + the feed worker, fed by the bench fake
-exchange ticking 20 symbols at 1 Hz) on a fresh migrated SQLite database, creates a user with
-50 holdings and a token, then measures with a small keep-alive HTTP/1.1 client on
-127.0.0.1: (a) open loop at a fixed 50 req/s, (b) closed loop with C connections ("max").
-Each phase is bounded in time and count.
+Starts the embedded app (``manage.py serve``: daphne + the feed worker, fed by the bench
+fake exchange ticking 20 symbols at 1 Hz) on a fresh migrated SQLite database, creates a
+user with 50 holdings and a token, then measures with a small keep-alive HTTP/1.1 client
+on 127.0.0.1: (a) open loop at a fixed 50 req/s, (b) closed loop with C connections
+("max"). Each phase is bounded in time and count.
 
     python -m bench.api --seconds 10
 """

@@ -1,9 +1,9 @@
 """Baseline 2 — the textbook Channels pattern, served by daphne.
 
-A stock ``AsyncJsonWebsocketConsumer`` per client joins the ``prices`` group; a feeder task
-in the same process reads the bench fake exchange and does ONE ``group_send`` per update
-(in-memory channel layer, default capacity). Each consumer's handler ``send_json``s the same
-price frame the app sends.
+A stock ``AsyncJsonWebsocketConsumer`` per client joins the ``prices`` group; a feeder
+task in the same process reads the bench fake exchange and does ONE ``group_send`` per
+update (in-memory channel layer, default capacity). Each consumer's handler
+``send_json``s the same price frame the app sends.
 
     BENCH_EXCHANGE_URL=ws://127.0.0.1:9001/stream daphne -b 127.0.0.1 -p 8200 \
         bench.baseline_channels:application

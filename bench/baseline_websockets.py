@@ -1,8 +1,9 @@
 """Baseline 1 — the raw limit: a minimal ``websockets`` broadcast server, no Django.
 
-Reads the bench fake exchange and sends every tick, as the same price frame the app sends,
-to every connected client with ``websockets.broadcast`` (one serialisation, no per-client
-await). No rooms, no auth, no conflation: the physical limit of Python on this machine.
+Reads the bench fake exchange and sends every tick, as the same price frame the app
+sends, to every connected client with ``websockets.broadcast`` (one serialisation, no
+per-client await). No rooms, no auth, no conflation: the physical limit of Python on
+this machine.
 
     python -m bench.baseline_websockets --port 8100 --exchange ws://127.0.0.1:9001/stream
 """

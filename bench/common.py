@@ -1,4 +1,4 @@
-"""Shared helpers: ports, subprocesses (127.0.0.1 only), RSS, machine and version info."""
+"""Shared helpers: ports, subprocesses (127.0.0.1 only), RSS, machine, versions."""
 
 from __future__ import annotations
 
@@ -254,7 +254,10 @@ def dump(obj) -> str:
 
 
 def pyspy_start(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
-    """Sample ``pid`` with py-spy (bench-only dependency) for ``seconds``; None if absent."""
+    """Sample ``pid`` with py-spy (a bench-only dependency) for ``seconds``.
+
+    None when py-spy is not installed.
+    """
     exe = Path(PY).parent / "py-spy"
     if not exe.exists():
         return None
@@ -280,7 +283,7 @@ def pyspy_start(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
 
 
 def summarise_collapsed(path: Path, top: int = 14) -> str:
-    """Self and inclusive shares of the busiest functions from py-spy's collapsed stacks."""
+    """Self and inclusive shares of the busiest functions (py-spy collapsed stacks)."""
     if not path.exists():
         return "(no profile)"
     self_c: dict[str, int] = {}

@@ -1,11 +1,12 @@
-"""Ingest: frames/s one core turns from raw exchange frames into chosen prices, no network.
+"""Ingest: frames/s one core turns from raw exchange frames into chosen prices, no
+network.
 
-Real Binance (combined-stream ``24hrTicker``) and Coinbase (``ticker``) frames, built from
-tests/fixtures/exchanges with varying prices and symbols, go through exactly the worker's
-hot path: ``parse`` → feed ``dispatch`` → PriceFeedManager (Binance primary, Coinbase
-fallback: the fallback's prices are parsed and then not chosen) → ``publish_price_update``
-→ StreamEventBus → the worker's subscribers: ConflatingPublisher, the alert pre-check
-(AlertJob) and PortfolioJob. Bounded:
+Real Binance (combined-stream ``24hrTicker``) and Coinbase (``ticker``) frames, built
+from tests/fixtures/exchanges with varying prices and symbols, go through exactly the
+worker's hot path: ``parse`` → feed ``dispatch`` → PriceFeedManager (Binance primary,
+Coinbase fallback: the fallback's prices are parsed and then not chosen) →
+``publish_price_update`` → StreamEventBus → the worker's subscribers:
+ConflatingPublisher, the alert pre-check (AlertJob) and PortfolioJob. Bounded:
 ``--frames`` frames (default 100,000) and a 60 s cap per run; the median of ``--repeat``
 runs is reported, in frames per CPU second of this process (one core, even while other
 work shares the machine; wall-clock frames/s too). Profiles once with cProfile.

@@ -1,6 +1,6 @@
-"""Soak: the worker and one server (embedded ``manage.py serve``) at a high tick rate with
-200 clients for a bounded duration; RSS of the server process sampled every 10 s; the slope
-(least squares, MB per minute) after a warm-up is the result.
+"""Soak: the worker and one server (embedded ``manage.py serve``) at a high tick rate
+with 200 clients for a bounded duration; RSS of the server process sampled every 10
+s; the slope (least squares, MB per minute) after a warm-up is the result.
 
     python -m bench.soak --minutes 10 --rate 10 -n 200
 """

@@ -68,7 +68,10 @@ class RecordAdmin(PlainDecimalsAdmin):
 
 
 @admin.register(Holding)
-class HoldingAdmin(PlainDecimalsAdmin):
+class HoldingAdmin(RecordAdmin):
+    """View only: a holding is its owner's ledger replayed (portfolio/ledger), and
+    the next sync would overwrite an edit made here. Change the transactions."""
+
     list_display = (
         "symbol",
         "owner",
@@ -79,7 +82,14 @@ class HoldingAdmin(PlainDecimalsAdmin):
     list_filter = ("symbol",)
     search_fields = ("symbol", "owner__username", "owner__email")
     list_select_related = ("owner",)
-    readonly_fields = ("created_at", "updated_at")
+    fields = readonly_fields = (
+        "owner",
+        "symbol",
+        trimmed("amount"),
+        trimmed("cost_basis"),
+        "created_at",
+        "updated_at",
+    )
 
 
 @admin.register(AlertRule)

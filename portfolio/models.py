@@ -209,7 +209,8 @@ class PortfolioSnapshot(models.Model):
         indexes = [models.Index(fields=["owner", "taken_at"])]
 
     def __str__(self) -> str:
-        return f"{self.owner} {self.total_value.normalize():f} @ {self.taken_at:%Y-%m-%d %H:%M}"
+        value = self.total_value.normalize()
+        return f"{self.owner} {value:f} @ {self.taken_at:%Y-%m-%d %H:%M}"
 
 
 # Registered with this app; defined in their own package (portfolio/notifications).

@@ -153,7 +153,5 @@ def positions_by_owner() -> dict[int, dict[str, tuple]]:
     return ledger_positions()
 
 
-
-
 def token_of(*, user: AbstractBaseUser) -> Token | None:
     return Token.objects.filter(user=user).first()

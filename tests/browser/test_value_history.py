@@ -27,6 +27,8 @@ def _set_today() -> None:
     global TODAY, DAY0
     TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     DAY0 = TODAY - timedelta(days=364)
+
+
 PASSWORD = "Correct-horse-42"
 
 

@@ -101,3 +101,15 @@ def test_product_name_in_the_header(admin_client, populated):
     assert "Crypto Portfolio Analyzer" in html
     assert "Django administration" not in html
     assert "css/admin.css" in html
+
+
+def test_holdings_are_view_only_as_the_ledger_derives_them(admin_client, populated):
+    """An edit here would be overwritten by the next ledger sync."""
+    holding = Holding.objects.get()
+    assert "Add holding" not in _page(admin_client, Holding, "changelist")
+    assert 'name="_save"' not in _page(admin_client, Holding, "change", holding.pk)
+    url = reverse("admin:portfolio_holding_change", args=[holding.pk])
+    admin_client.post(url, {"owner": holding.owner_id, "symbol": "BTC", "amount": "9"})
+    holding.refresh_from_db()
+    assert holding.amount == Decimal("0.5")
+    assert admin_client.get(reverse("admin:portfolio_holding_add")).status_code == 403

@@ -1,4 +1,6 @@
-"""The live exchange streams show in /api/streams/status/ and /metrics, with real figures."""
+"""The live exchange streams show in /api/streams/status/ and /metrics, with real
+figures.
+"""
 
 from __future__ import annotations
 
@@ -76,7 +78,8 @@ async def test_live_streams_in_status_and_metrics(live_worker, admin_client, cli
     (entry,) = body["status"]["streams"]
     assert entry["stream_id"] == "binance-0" and entry["provider"] == "binance"
     assert entry["status"] == "connected"
-    assert entry["url"].startswith("ws://127.0.0.1:") and "btcusdt@ticker" in entry["url"]
+    assert entry["url"].startswith("ws://127.0.0.1:")
+    assert "btcusdt@ticker" in entry["url"]
     assert set(entry["metrics"]) == set(StreamMetrics.__dataclass_fields__)
     assert entry["metrics"]["bytes_received"] > 0
     assert entry["metrics"]["connection_count"] == 1

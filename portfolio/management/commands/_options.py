@@ -35,7 +35,9 @@ def add_feed_arguments(parser: CommandParser) -> None:
     parser.add_argument(
         "--startup-window",
         type=float,
-        help="Seconds to wait for a real exchange before simulated prices (default 15).",
+        help=(
+            "Seconds to wait for a real exchange before simulated prices (default 15)."
+        ),
     )
 
 
@@ -54,7 +56,8 @@ def config_from_options(options: dict[str, Any]) -> WorkerConfig:
         bad = [s for s in symbols if not SYMBOL_RE.fullmatch(s)]
         if bad or not symbols:
             raise CommandError(
-                f"Invalid symbols {', '.join(bad) or '(none)'}: use base assets like BTC,ETH."
+                f"Invalid symbols {', '.join(bad) or '(none)'}: "
+                "use base assets like BTC,ETH."
             )
     for name in ("publish_interval", "stale_after", "startup_window"):
         value = options.get(name)
