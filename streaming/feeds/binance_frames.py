@@ -30,7 +30,7 @@ from streaming.feeds.parsing import (
     decimal_field,
     epoch_ms,
     epoch_ms_value,
-    loads,
+    typed_decoder,
 )
 from streaming.feeds.symbols import symbol_reader
 
@@ -66,15 +66,8 @@ class TickerFrame(msgspec.Struct):
     data: _Ticker
 
 
-_TICKER_FRAME = msgspec.json.Decoder(TickerFrame)
-
-
-def decode(raw: bytes | str) -> TickerFrame | Any:
-    """The feed's frame decoder: a :class:`TickerFrame`, else generic exact JSON."""
-    try:
-        return _TICKER_FRAME.decode(raw)
-    except msgspec.DecodeError:  # not a ticker as typed: the generic way judges it
-        return loads(raw)
+#: The feed's frame decoder: a :class:`TickerFrame`, else generic exact JSON.
+decode = typed_decoder(TickerFrame)
 
 
 def stream_url(base: str) -> str:

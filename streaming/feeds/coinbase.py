@@ -41,8 +41,8 @@ from streaming.feeds.parsing import (
     amount,
     decimal_field,
     iso_time,
-    loads,
     require_mapping,
+    typed_decoder,
     utc_time,
 )
 from streaming.feeds.single_socket import SingleSocketFeed
@@ -84,15 +84,8 @@ class TickerFrame(msgspec.Struct):
     open_24h: Amount | None = None
 
 
-_TICKER_FRAME = msgspec.json.Decoder(TickerFrame)
-
-
-def decode(raw: bytes | str) -> TickerFrame | Any:
-    """The feed's frame decoder: a :class:`TickerFrame`, else generic exact JSON."""
-    try:
-        return _TICKER_FRAME.decode(raw)
-    except msgspec.DecodeError:  # not a ticker as typed: the generic way judges it
-        return loads(raw)
+#: The feed's frame decoder: a :class:`TickerFrame`, else generic exact JSON.
+decode = typed_decoder(TickerFrame)
 
 
 def _update(

@@ -7,6 +7,7 @@ put NaN, Infinity or a billion-digit number into a portfolio value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from streaming.exceptions import DataError
 
 __all__ = [
     "loads",
+    "typed_decoder",
     "Amount",
     "amount",
     "decimal_field",
@@ -43,6 +45,25 @@ def loads(raw: str | bytes) -> Any:
         return exact_loads(raw)
     except (ValueError, TypeError, RecursionError) as exc:
         raise DataError(f"frame is not valid JSON: {exc}") from exc
+
+
+def typed_decoder(frame_type: type) -> Callable[[bytes | str], Any]:
+    """A feed's frame decoder: straight into ``frame_type`` when the frame fits it.
+
+    One msgspec pass that keeps only the struct's fields and checks their
+    types; any other frame (acks, errors, other events, a field that does not
+    fit, such as an amount sent as a number) is decoded by :func:`loads`, and
+    the feed's parser judges the dict with the same checks and errors.
+    """
+    typed = msgspec.json.Decoder(frame_type)
+
+    def decode(raw: bytes | str) -> Any:
+        try:
+            return typed.decode(raw)
+        except msgspec.DecodeError:  # not this struct: the generic way judges it
+            return loads(raw)
+
+    return decode
 
 
 def require_mapping(obj: Any, what: str) -> dict[str, Any]:
