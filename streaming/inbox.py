@@ -21,7 +21,7 @@ from streaming.stream_types import StreamMetrics
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrameInbox", "MessageHandler", "RawHandler", "Decoder", "exact_loads"]
+__all__ = ["FrameInbox", "MessageHandler", "RawHandler", "Decoder"]
 
 MessageHandler = Callable[[Any], Any]
 RawHandler = Callable[[bytes], Any]

@@ -66,20 +66,12 @@ class RedisPresence(_Keys):
         self._aio = aioredis.from_url(url)
 
     async def add(self, client_id: str, info: dict[str, str], rooms: set[str]) -> None:
-        expiry = time.time() + PRESENCE_TTL
-        pipe = self._aio.pipeline(transaction=False)
-        pipe.zadd(self._clients_key(), {client_id: expiry})
-        pipe.hset(self._info_key(client_id), mapping=info)
-        pipe.expire(self._info_key(client_id), int(PRESENCE_TTL))
-        for room in rooms:
-            pipe.zadd(self._room_key(room), {client_id: expiry})
-            pipe.expire(self._room_key(room), int(PRESENCE_TTL) * 2)
-        await pipe.execute()
+        await self.refresh([(client_id, info, rooms)])
 
     async def refresh(
         self, entries: list[tuple[str, dict[str, str], set[str]]]
     ) -> None:
-        """:meth:`add` for every live client of this process, in ONE round trip.
+        """Add (or re-add) every given client in ONE round trip.
 
         Per client, every ``REFRESH_EVERY``: a round trip each cost 500 sockets'
         worth of awaits on the server's loop at once (tens of milliseconds

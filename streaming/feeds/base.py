@@ -37,6 +37,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_AMOUNTS = ("price", "volume_24h", "change_24h", "change_percent_24h")
+
+
 @dataclass(slots=True)
 class PriceUpdate:
     """One price for one canonical symbol, as the exchange reported it.
@@ -70,22 +73,17 @@ class PriceUpdate:
             "volume_24h": self.volume_24h,
             "change_24h": self.change_24h,
             "change_percent_24h": self.change_percent_24h,
-            "source": self.source._value_,
+            "source": self.source._value_,  # .value is a Python-level property
             "quote": self.quote,
         }
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: channel layers and browsers cannot carry Decimal."""
-        return {
-            "symbol": self.symbol,
-            "price": _decimal_str(self.price),
-            "timestamp": self.timestamp.isoformat(),
-            "volume_24h": _decimal_str(self.volume_24h),
-            "change_24h": _decimal_str(self.change_24h),
-            "change_percent_24h": _decimal_str(self.change_percent_24h),
-            "source": self.source._value_,  # .value is a Python-level property
-            "quote": self.quote,
-        }
+        data = self.as_data()
+        for key in _AMOUNTS:
+            data[key] = _decimal_str(data[key])
+        data["timestamp"] = self.timestamp.isoformat()
+        return data
 
 
 PriceHandler = Callable[[PriceUpdate], None | Awaitable[None]]

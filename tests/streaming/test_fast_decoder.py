@@ -16,13 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streaming.encoding import exact_loads
 from streaming.exceptions import DataError
 from streaming.feeds import binance_frames, coinbase
 from streaming.feeds.base import FeedStatus
 from streaming.feeds.binance import BinancePriceFeed
 from streaming.feeds.coinbase import CoinbasePriceFeed
 from streaming.feeds.parsing import decimal_field, loads
-from streaming.inbox import FrameInbox, exact_loads
+from streaming.inbox import FrameInbox
 from streaming.stream_types import StreamMetrics
 
 TICKER = {
